@@ -1,0 +1,56 @@
+# kube-ecs: `make help` lists the targets. Versions are pinned in hack/versions.env.
+SHELL := /bin/bash
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export KUBECONFIG ?= $(HOME)/.kube/config
+
+.DEFAULT_GOAL := help
+.PHONY: help venv up test test-unit cluster cluster-down images deploy undeploy run sample crds bench
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/kube-ecs: pyproject.toml
+	@echo "[kube-ecs] installing Python dependencies into $(VENV)"
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/kube-ecs ## Python virtualenv with kube-ecs and its test deps
+
+up: cluster deploy sample ## kind cluster + operator + the sample app, from nothing
+
+test: venv cluster deploy ## every test: unit, then end-to-end on the kind cluster
+	$(BIN)/pytest -ra tests
+
+test-unit: venv ## unit tests only (no cluster)
+	$(BIN)/pytest -ra tests -m 'not e2e'
+
+cluster: ## kind cluster `kube-ecs` (builds offline images when it cannot pull)
+	hack/cluster-up.sh
+
+cluster-down: ## delete the kind cluster
+	hack/cluster-down.sh
+
+images: ## build the sample app images and load them into the cluster
+	hack/app-images.sh
+
+deploy: venv images ## operator image + CRDs + RBAC + operator Deployment on the cluster
+	hack/deploy.sh
+
+undeploy: ## remove the operator, its RBAC and CRDs
+	hack/undeploy.sh
+
+run: venv ## run the operator on the host against the current kube context
+	$(BIN)/kube-ecs run
+
+sample: ## apply the "container of cats" sample and wait for it to be Ready
+	hack/sample.sh
+
+crds: venv ## regenerate crds/ from botocore's ECS model
+	$(BIN)/kube-ecs crds --output crds
+
+bench: venv ## conversion benchmark over the task-definition corpus
+	$(BIN)/python tests/bench/bench_convert.py
