@@ -1,0 +1,26 @@
+"""Cluster → Namespace (docs/decisions.md: a Cluster owns the Namespace of its name)."""
+
+from __future__ import annotations
+
+from kube_ecs.resources import meta, names
+
+
+def namespace_name(cluster: str) -> str:
+    return names.dns_label(cluster)
+
+
+def build_namespace(*, cluster: str, spec: dict | None = None, owner: dict | None = None) -> dict:
+    """The Namespace for Cluster `cluster`, labelled as kube-ecs's, with the Cluster's `tags` as labels
+    and annotations (meta.user_metadata). `owner` is None for a Namespace kube-ecs adopts but did not
+    create, so deleting the Cluster never deletes it."""
+    tag_labels, tag_annotations = meta.user_metadata(meta.tag_pairs((spec or {}).get("tags")))
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": meta.object_meta(
+            namespace_name(cluster),
+            labels={**tag_labels, **meta.cluster_labels(cluster)},
+            annotations=tag_annotations,
+            owner=owner,
+        ),
+    }

@@ -1,0 +1,141 @@
+"""Where pods run: runtimePlatform, placementConstraints and placementStrategy → node selection.
+
+ECS's cluster query language is mapped for the expressions a node label can answer: terms
+`attribute:NAME OP [VALUE]` with OP one of ==, equals, !=, not_equals, in, not_in, exists,
+!exists, not_exists, joined by `and`/`&&` and `or`/`||` (no parentheses, `not`, regex matches or
+`task:group`). `member_of_terms` returns None for anything else, so validation can report it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from kube_ecs.resources import names
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+ARCH_LABEL = "kubernetes.io/arch"
+OS_LABEL = "kubernetes.io/os"
+
+# ECS built-in attributes → the well-known node labels that carry the same fact.
+_NODE_LABELS = {
+    "ecs.availability-zone": ZONE_LABEL,
+    "ecs.instance-type": "node.kubernetes.io/instance-type",
+    "ecs.os-type": OS_LABEL,
+    "ecs.cpu-architecture": ARCH_LABEL,
+}
+# ECS architecture spellings (runtimePlatform, ecs.cpu-architecture) → kubernetes.io/arch values.
+_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+
+_OPERATORS = {
+    "==": "In",
+    "equals": "In",
+    "in": "In",
+    "!=": "NotIn",
+    "not_equals": "NotIn",
+    "not_in": "NotIn",
+    "exists": "Exists",
+    "!exists": "DoesNotExist",
+    "not_exists": "DoesNotExist",
+}
+_TERM = re.compile(r"^attribute:(?P<attr>\S+)\s+(?P<op>\S+)(?:\s+(?P<value>.+))?$")
+_OR = re.compile(r"\s+(?:or|\|\|)\s+")
+_AND = re.compile(r"\s+(?:and|&&)\s+")
+
+
+def node_label(attribute: str) -> str:
+    """ECS attribute name → node label key (built-ins to well-known labels, custom ones as themselves)."""
+    return _NODE_LABELS.get(attribute) or names.qualified_name(attribute)
+
+
+def _match_expression(term: str) -> dict | None:
+    found = _TERM.match(term.strip())
+    if not found or found["op"] not in _OPERATORS:
+        return None
+    operator = _OPERATORS[found["op"]]
+    key = node_label(found["attr"])
+    if operator in ("Exists", "DoesNotExist"):
+        return None if found["value"] else {"key": key, "operator": operator}
+    if not found["value"]:
+        return None
+    values = [v.strip() for v in found["value"].strip().removeprefix("[").removesuffix("]").split(",")]
+    if key == ARCH_LABEL:
+        values = [_ARCH.get(v.lower(), v) for v in values]
+    return {"key": key, "operator": operator, "values": sorted(set(filter(None, values)))}
+
+
+def member_of_terms(expression: str) -> list[list[dict]] | None:
+    """A memberOf expression → alternatives (OR) of match-expression lists (AND); None if not mappable."""
+    if any(c in expression for c in "()") or "=~" in expression or "!~" in expression:
+        return None
+    alternatives = []
+    for alternative in _OR.split(expression.strip()):
+        terms = [_match_expression(term) for term in _AND.split(alternative)]
+        if not all(terms):
+            return None
+        alternatives.append(terms)
+    return alternatives
+
+
+def node_selector(runtime_platform: dict | None) -> dict[str, str]:
+    """runtimePlatform → nodeSelector on kubernetes.io/arch and kubernetes.io/os."""
+    selector = {}
+    platform = runtime_platform or {}
+    if arch := platform.get("cpuArchitecture"):
+        selector[ARCH_LABEL] = _ARCH.get(arch.lower(), arch.lower())
+    if family := platform.get("operatingSystemFamily"):
+        selector[OS_LABEL] = "linux" if family == "LINUX" else "windows"
+    return selector
+
+
+def affinity(constraints: list[dict], selector: dict[str, str]) -> dict:
+    """placementConstraints (task definition's and Service's) → affinity.
+
+    memberOf constraints are all required (AND), so their alternatives multiply out into
+    nodeSelectorTerms (which Kubernetes ORs). distinctInstance → required pod anti-affinity on the
+    node hostname against the Service's own pods.
+    """
+    result: dict = {}
+    member_of = [c["expression"] for c in constraints if c.get("type") == "memberOf" and c.get("expression")]
+    mapped = [terms for terms in map(member_of_terms, member_of) if terms is not None]
+    if mapped:
+        result["nodeAffinity"] = {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": list(itertools.chain.from_iterable(combo))}
+                    for combo in itertools.product(*mapped)
+                ]
+            }
+        }
+    if any(c.get("type") == "distinctInstance" for c in constraints):
+        result["podAntiAffinity"] = {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": selector}, "topologyKey": HOSTNAME_LABEL}
+            ]
+        }
+    return result
+
+
+def _spread_key(field: str) -> str:
+    if field.lower() in ("instanceid", "host"):
+        return HOSTNAME_LABEL
+    return node_label(field.removeprefix("attribute:"))
+
+
+def topology_spread(strategies: list[dict], selector: dict[str, str]) -> list[dict]:
+    """spread placement strategies → topologySpreadConstraints.
+
+    ECS spreads on a best-effort basis, hence ScheduleAnyway. binpack has no Kubernetes equivalent
+    (reported by validation); random is what the scheduler does anyway.
+    """
+    keys = [_spread_key(s["field"]) for s in strategies if s.get("type") == "spread" and s.get("field")]
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector},
+        }
+        for key in dict.fromkeys(keys)
+    ]
