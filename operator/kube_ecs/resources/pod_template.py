@@ -244,9 +244,9 @@ def _volume_mounts(container: dict, by_name: dict[str, dict], sub_paths: dict[st
     mount wins), sorted by path so a parent directory is mounted before what is mounted inside it."""
     mounts: dict[str, dict] = {}
     for point, read_only in _mount_points(container, by_name, frozenset({container["name"]})):
-        volume = point["sourceVolume"]
-        path = point["containerPath"]
-        mounts.setdefault(path, _mount(names.dns_label(volume), path, read_only=read_only, sub_path=sub_paths.get(volume, "")))
+        volume, path = point["sourceVolume"], point["containerPath"]
+        sub_path = sub_paths.get(volume, "")
+        mounts.setdefault(path, _mount(names.dns_label(volume), path, read_only=read_only, sub_path=sub_path))
     for volume, path in _memory_volumes(container):
         mounts.setdefault(path, _mount(volume["name"], path))
     return [mounts[path] for path in sorted(mounts)]
@@ -302,10 +302,22 @@ def _healthy_targets(containers: list[dict]) -> set[str]:
     return {d["containerName"] for c in containers for d in c.get("dependsOn", []) if d.get("condition") == "HEALTHY"}
 
 
-def _container(container: dict, *, taskdef: dict, by_name: dict[str, dict], sub_paths: dict[str, str],
-               resources: dict, probe_set: dict[str, dict], sidecar: bool) -> dict:
-    out: dict = {"name": names.dns_label(container["name"]), "image": container["image"],
-                 "imagePullPolicy": image_pull_policy(container["image"])}
+def _container(
+    container: dict,
+    *,
+    taskdef: dict,
+    by_name: dict[str, dict],
+    sub_paths: dict[str, str],
+    resources: dict,
+    probe_set: dict[str, dict],
+    sidecar: bool,
+) -> dict:
+    """One container definition → a Kubernetes container (sidecar: an init container that keeps running)."""
+    out: dict = {
+        "name": names.dns_label(container["name"]),
+        "image": container["image"],
+        "imagePullPolicy": image_pull_policy(container["image"]),
+    }
     if sidecar:
         out["restartPolicy"] = "Always"
     if container.get("entryPoint"):
@@ -389,8 +401,9 @@ def build_pod_template(
 
     volumes: dict[str, dict] = {}
     sub_paths: dict[str, str] = {}
-    for volume in taskdef.get("volumes", []):
-        volumes[volume["name"]], sub_paths[volume["name"]] = _task_volume(volume)
+    for ecs_volume in taskdef.get("volumes", []):
+        volume, sub_paths[ecs_volume["name"]] = _task_volume(ecs_volume)
+        volumes[volume["name"]] = volume
     for container in containers:
         for volume, _ in _memory_volumes(container):
             volumes[volume["name"]] = volume
@@ -400,20 +413,24 @@ def build_pod_template(
     shares = _task_shares(containers, taskdef)
     # Kubernetes has no pod-level ephemeral-storage: the first main container carries the task's.
     ephemeral = dict.fromkeys(main[:1], (taskdef.get("ephemeralStorage") or {}).get("sizeInGiB", 0))
-    window = max(service.get("healthCheckGracePeriodSeconds", 0), 0)
+    grace = service.get("healthCheckGracePeriodSeconds", 0)
 
     def build(name: str) -> dict:
         container = by_name[name]
         check = container.get("healthCheck")
-        # Run-to-completion init containers cannot have probes.
-        probe_set = {} if name in init and name not in sidecars else probes(
-            check,
-            window=max(window, (check or {}).get("startPeriod", 0)),
-            startup=name in main or name in healthy,
+        probe_set = {}  # run-to-completion init containers cannot have probes
+        if name in main or name in sidecars:
+            window = max(grace, (check or {}).get("startPeriod", 0))
+            probe_set = probes(check, window=window, startup=name in main or name in healthy)
+        return _container(
+            container,
+            taskdef=taskdef,
+            by_name=by_name,
+            sub_paths=sub_paths,
+            resources=_resources(container, *shares[name], ephemeral.get(name, 0)),
+            probe_set=probe_set,
+            sidecar=name in sidecars,
         )
-        return _container(container, taskdef=taskdef, by_name=by_name, sub_paths=sub_paths,
-                          resources=_resources(container, *shares[name], ephemeral.get(name, 0)),
-                          probe_set=probe_set, sidecar=name in sidecars)
 
     spec: dict = {}
     if taskdef.get("taskRoleArn"):
@@ -423,9 +440,8 @@ def build_pod_template(
     spec["containers"] = [build(n) for n in main]
     if volumes:
         spec["volumes"] = [volumes[k] for k in sorted(volumes)]
-    pull_secrets = sorted({names.secret_ref(c["repositoryCredentials"]["credentialsParameter"])[0]
-                           for c in containers if (c.get("repositoryCredentials") or {}).get("credentialsParameter")})
-    if pull_secrets:
+    credentials = [(c.get("repositoryCredentials") or {}).get("credentialsParameter") for c in containers]
+    if pull_secrets := sorted({names.secret_ref(arn)[0] for arn in credentials if arn}):
         spec["imagePullSecrets"] = [{"name": n} for n in pull_secrets]
     if host_network:
         spec["hostNetwork"] = True
@@ -434,7 +450,9 @@ def build_pod_template(
         spec["hostname"] = names.dns_label(hostname.split(".")[0])
     if aliases := _host_aliases(containers):
         spec["hostAliases"] = aliases
-    if taskdef.get("pidMode") == "task" or any((c.get("linuxParameters") or {}).get("initProcessEnabled") for c in containers):
+    # initProcessEnabled: with a shared namespace the pause container is PID 1 and reaps zombies.
+    init_process = any((c.get("linuxParameters") or {}).get("initProcessEnabled") for c in containers)
+    if taskdef.get("pidMode") == "task" or init_process:
         spec["shareProcessNamespace"] = True
     if taskdef.get("pidMode") == "host":
         spec["hostPID"] = True
