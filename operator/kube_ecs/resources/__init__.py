@@ -7,6 +7,8 @@ nothing), so golden files are stable and a no-op reconcile compares equal.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kube_ecs.resources import meta, names
 from kube_ecs.resources.daemonset import build_daemonset
 from kube_ecs.resources.deployment import build_deployment
@@ -69,7 +71,7 @@ def build_service_manifests(
     return [_detached(m) for m in manifests if m is not None]
 
 
-def _detached(value):
+def _detached(value: Any) -> Any:
     """A copy sharing no dict or list with another part of the output (copy.deepcopy would keep the
     sharing): callers may patch one field, and YAML output stays free of anchors."""
     if isinstance(value, dict):

@@ -22,7 +22,7 @@ def build(case: str) -> list[dict]:
         revision=3,
         namespace="demo",
         cluster="demo",
-        owner=OWNER,
+        owner={**OWNER, "name": service["serviceName"]},
     )
 
 
