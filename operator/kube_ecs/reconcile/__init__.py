@@ -1,0 +1,1 @@
+"""Reconcilers: plain typed functions the Kopf handlers call (apply children, compute status)."""

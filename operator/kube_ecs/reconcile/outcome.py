@@ -1,0 +1,29 @@
+"""What a reconcile hands back to its handler, and how that becomes a status write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kube_ecs.reconcile.service_status import Event
+
+
+@dataclass
+class Outcome:
+    status: dict
+    events: list[Event] = field(default_factory=list)
+    known_tasks: set[str] = field(default_factory=set)
+
+
+def owner_of(body: dict) -> dict:
+    """`body` as the owner argument of the builders (a controller ownerReference)."""
+    return {"apiVersion": body["apiVersion"], "kind": body["kind"], "name": body["metadata"]["name"],
+            "uid": body["metadata"]["uid"]}
+
+
+def status_patch(previous: dict | None, status: dict) -> dict | None:
+    """The merge patch taking `previous` to `status` (keys gone become null), or None when nothing
+    changed: a no-op reconcile writes nothing."""
+    previous = dict(previous or {})
+    if previous == status:
+        return None
+    return {**{k: None for k in previous if k not in status}, **status}

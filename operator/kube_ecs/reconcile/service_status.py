@@ -1,0 +1,317 @@
+"""ECS Service status from what Kubernetes reports: describe-services' counts, deployments[] and
+events[], plus Ready / Progressing / Degraded conditions. Pure: objects in, status out.
+
+An ECS deployment is a ReplicaSet of the Service's Deployment (one per pod template, so one per
+task definition revision); PRIMARY is the Deployment's current one, ACTIVE the older ones still
+running tasks. A DAEMON Service's DaemonSet has no ReplicaSets; its tasks are grouped by revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from kube_ecs.reconcile.conditions import Condition, merge
+from kube_ecs.resources.meta import REVISION_LABEL
+
+MAX_EVENTS = 10
+K8S_REVISION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH = "pod-template-hash"
+
+# Container waiting reasons → ECS's stopped/launch error codes.
+_PULL_ERRORS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
+
+
+@dataclass(frozen=True)
+class Task:
+    """A pod as status needs it (the Kopf index keeps these, not whole pods)."""
+
+    name: str
+    revision: str | None
+    template_hash: str | None
+    running: bool  # ECS RUNNING: every container started and ready
+    terminating: bool
+    restarts: int
+    placement_problem: str | None = None
+    launch_problem: str | None = None
+
+
+def task_of(pod: dict) -> Task:
+    meta, status = pod.get("metadata", {}), pod.get("status", {})
+    labels = meta.get("labels") or {}
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    containers = status.get("containerStatuses") or []
+    placement = None
+    scheduled = conditions.get("PodScheduled", {})
+    if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        placement = scheduled.get("message", "")
+    launch = None
+    for cs in containers:
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        reason, message = waiting.get("reason", ""), waiting.get("message", "")
+        if reason == "CreateContainerConfigError":
+            launch = f"ResourceInitializationError: unable to pull secrets or registry auth: {message}"
+        elif reason in _PULL_ERRORS:
+            launch = f"CannotPullContainerError: {message or reason}"
+        elif reason == "CrashLoopBackOff":
+            code = ((cs.get("lastState") or {}).get("terminated") or {}).get("exitCode")
+            launch = f"Essential container in task exited (container {cs.get('name')}, exit code {code})"
+    return Task(
+        name=meta.get("name", ""),
+        revision=labels.get(REVISION_LABEL),
+        template_hash=labels.get(TEMPLATE_HASH),
+        running=status.get("phase") == "Running" and conditions.get("Ready", {}).get("status") == "True",
+        terminating=bool(meta.get("deletionTimestamp")) or status.get("phase") in ("Succeeded", "Failed"),
+        restarts=sum(cs.get("restartCount", 0) for cs in containers),
+        placement_problem=placement,
+        launch_problem=launch,
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One ECS service event; also posted as a Kubernetes Event (type, reason)."""
+
+    message: str
+    reason: str
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything the status is computed from."""
+
+    service: str
+    family: str
+    desired_count: int
+    generation: int
+    workload: dict | None
+    replica_sets: list[dict] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    # An error only the operator can see (unknown revision, missing Cluster): (reason, message).
+    error: tuple[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    status: dict
+    events: list[Event]
+    known_tasks: set[str]
+
+
+def _labels(obj: dict) -> dict:
+    return obj.get("metadata", {}).get("labels") or {}
+
+
+def _template_revision(obj: dict) -> str | None:
+    return _labels(obj.get("spec", {}).get("template", {})).get(REVISION_LABEL)
+
+
+def _counts(tasks: list[Task]) -> tuple[int, int, int]:
+    live = [t for t in tasks if not t.terminating]
+    running = sum(t.running for t in live)
+    return running, len(live) - running, sum(t.restarts for t in tasks)
+
+
+def _entry(*, id_: str, primary: bool, family: str, revision: str | None, desired: int,
+           tasks: list[Task], state: str, reason: str, created: str) -> dict:
+    running, pending, failed = _counts(tasks)
+    return {
+        "id": id_, "status": "PRIMARY" if primary else "ACTIVE",
+        "taskDefinition": f"{family}:{revision}" if revision else family,
+        "desiredCount": desired, "runningCount": running, "pendingCount": pending, "failedTasks": failed,
+        "rolloutState": state, "rolloutStateReason": reason, "createdAt": created,
+    }
+
+
+def _rollout(workload: dict, desired: int) -> tuple[str, str]:
+    """(rolloutState, Kubernetes' reason when FAILED) of the workload's current template."""
+    spec_gen = workload.get("metadata", {}).get("generation", 0)
+    status = workload.get("status", {})
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
+            return "FAILED", cond.get("message", "")
+    synced = status.get("observedGeneration", 0) >= spec_gen
+    if workload["kind"] == "DaemonSet":
+        done = (status.get("updatedNumberScheduled", 0) == desired
+                and status.get("numberAvailable", 0) == desired)
+    else:
+        done = (status.get("updatedReplicas", 0) == desired == status.get("replicas", 0)
+                and status.get("availableReplicas", 0) == desired)
+    return ("COMPLETED" if synced and done else "IN_PROGRESS"), ""
+
+
+def _reason(state: str, id_: str, detail: str) -> str:
+    return {
+        "COMPLETED": f"ECS deployment {id_} completed.",
+        "IN_PROGRESS": f"ECS deployment {id_} in progress.",
+    }.get(state, f"ECS deployment {id_} failed: {detail}")
+
+
+def deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
+    """describe-services' deployments[]: PRIMARY first, then ACTIVE ones still holding tasks."""
+    workload = observed.workload
+    if workload is None:
+        return []
+    prior = {d.get("id"): d for d in previous or []}
+    uid = workload["metadata"].get("uid")
+    created_default = workload["metadata"].get("creationTimestamp", "")
+    daemon = workload["kind"] == "DaemonSet"
+    desired = workload.get("status", {}).get("desiredNumberScheduled", 0) if daemon else observed.desired_count
+    state, detail = _rollout(workload, desired)
+    current_revision = _template_revision(workload)
+
+    def sticky(id_: str, state: str) -> str:
+        # ECS never takes a completed deployment back to IN_PROGRESS (a task dying is not a rollout).
+        was = prior.get(id_, {})
+        return "COMPLETED" if state == "IN_PROGRESS" and was.get("status") == "PRIMARY" and \
+            was.get("rolloutState") == "COMPLETED" else state
+
+    result: list[dict] = []
+    if daemon:
+        groups: dict[str | None, list[Task]] = {}
+        for task in observed.tasks:
+            groups.setdefault(task.revision, []).append(task)
+        primary_id = f"ecs-svc/{workload['metadata']['name']}-{current_revision}"
+        state = sticky(primary_id, state)
+        result.append(_entry(id_=primary_id, primary=True, family=observed.family, revision=current_revision,
+                             desired=desired, tasks=groups.pop(current_revision, []), state=state,
+                             reason=_reason(state, primary_id, detail), created=created_default))
+        for revision, tasks in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            id_ = f"ecs-svc/{workload['metadata']['name']}-{revision}"
+            result.append(_entry(id_=id_, primary=False, family=observed.family, revision=revision, desired=0,
+                                 tasks=tasks, state="COMPLETED", reason=_reason("COMPLETED", id_, ""),
+                                 created=prior.get(id_, {}).get("createdAt", created_default)))
+        return result
+
+    current = workload["metadata"].get("annotations", {}).get(K8S_REVISION)
+    owned = [rs for rs in observed.replica_sets
+             if any(r.get("uid") == uid for r in rs["metadata"].get("ownerReferences") or [])]
+    owned.sort(key=lambda rs: -int(rs["metadata"].get("annotations", {}).get(K8S_REVISION, "0")))
+    primary = next((rs for rs in owned if rs["metadata"].get("annotations", {}).get(K8S_REVISION) == current
+                    and _template_revision(rs) == current_revision), None)
+    if primary is None:
+        # The Deployment controller has not made the new ReplicaSet yet.
+        id_ = f"ecs-svc/{workload['metadata']['name']}-new"
+        result.append(_entry(id_=id_, primary=True, family=observed.family, revision=current_revision,
+                             desired=desired, tasks=[], state="IN_PROGRESS",
+                             reason=_reason("IN_PROGRESS", id_, ""), created=created_default))
+    for rs in owned:
+        hash_ = _labels(rs).get(TEMPLATE_HASH)
+        tasks = [t for t in observed.tasks if t.template_hash == hash_]
+        is_primary = rs is primary
+        replicas = rs.get("spec", {}).get("replicas", 0)
+        if not is_primary and not replicas and not any(not t.terminating for t in tasks):
+            continue
+        id_ = f"ecs-svc/{hash_}"
+        rs_state = sticky(id_, state) if is_primary else "COMPLETED"
+        result.append(_entry(id_=id_, primary=is_primary, family=observed.family, revision=_template_revision(rs),
+                             desired=desired if is_primary else replicas, tasks=tasks, state=rs_state,
+                             reason=_reason(rs_state, id_, detail),
+                             created=rs["metadata"].get("creationTimestamp", created_default)))
+    result.sort(key=lambda d: d["status"] != "PRIMARY")
+    return result
+
+
+def _stamp(entries: list[dict], previous: list[dict] | None, now: str) -> list[dict]:
+    """updatedAt: kept while an entry is unchanged, so an idle Service's status stays byte-identical."""
+    prior = {d.get("id"): d for d in previous or []}
+    stamped = []
+    for entry in entries:
+        was = prior.get(entry["id"])
+        same = was is not None and all(was.get(k) == v for k, v in entry.items())
+        stamped.append({**entry, "updatedAt": was.get("updatedAt", now) if same else now})
+    return stamped
+
+
+def _event_id(message: str, now: str) -> str:
+    return hashlib.sha256(f"{now} {message}".encode()).hexdigest()[:12]
+
+
+def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | None, now: str) -> Result:
+    """The Service's status and the events that happened since `previous`.
+
+    `known_tasks` is the set of task names seen at the last computation (None right after the operator
+    starts: then nothing is reported as started or stopped, so a restart repeats no events).
+    """
+    previous = previous or {}
+    svc = f"(service {observed.service})"
+    entries = _stamp(deployments(observed, previous.get("deployments")), previous.get("deployments"), now)
+    primary = entries[0] if entries else None
+    running = sum(d["runningCount"] for d in entries)
+    pending = sum(d["pendingCount"] for d in entries)
+    desired = primary["desiredCount"] if primary else observed.desired_count
+    live = {t.name for t in observed.tasks if not t.terminating}
+
+    events: list[Event] = []
+    if known_tasks is not None:
+        started, stopped = sorted(live - known_tasks), sorted(known_tasks - live)
+        if started:
+            events.append(Event(f"{svc} has started {len(started)} tasks: "
+                                + " ".join(f"(task {n})" for n in started) + ".", "TasksStarted"))
+        if stopped:
+            events.append(Event(f"{svc} has stopped {len(stopped)} running tasks: "
+                                + " ".join(f"(task {n})" for n in stopped) + ".", "TasksStopped"))
+    recent = {e.get("message") for e in previous.get("events") or []}
+    for task in observed.tasks:
+        if task.placement_problem:
+            events.append(Event(f"{svc} was unable to place a task because no container instance met all of "
+                                f"its requirements. Reason: {task.placement_problem}", "TaskPlacementFailed", True))
+        if task.launch_problem:
+            events.append(Event(f"{svc} failed to launch a task with (error {task.launch_problem}).",
+                                "TaskLaunchFailed", True))
+
+    previous_primary = next((d for d in previous.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
+    if primary and primary["rolloutState"] == "COMPLETED" and (
+            previous_primary.get("id") != primary["id"] or previous_primary.get("rolloutState") != "COMPLETED"):
+        events.append(Event(f"{svc} (deployment {primary['id']}) deployment completed.", "DeploymentCompleted"))
+    if primary and primary["rolloutState"] == "FAILED" and previous_primary.get("rolloutState") != "FAILED":
+        events.append(Event(f"{svc} (deployment {primary['id']}) deployment failed: {primary['rolloutStateReason']}",
+                            "DeploymentFailed", True))
+
+    steady = (observed.error is None and primary is not None and primary["rolloutState"] == "COMPLETED"
+              and len(entries) == 1 and running == desired and pending == 0)
+    problems = [e for e in events if e.warning]
+    if observed.error:
+        reason, message = observed.error
+        wanted = [Condition("Ready", False, reason, message), Condition("Progressing", False, reason, message),
+                  Condition("Degraded", True, reason, message)]
+        events.append(Event(f"{svc} {message}", reason, True))
+    elif primary and primary["rolloutState"] == "FAILED":
+        msg = primary["rolloutStateReason"]
+        wanted = [Condition("Ready", False, "RolloutFailed", msg), Condition("Progressing", False, "RolloutFailed", msg),
+                  Condition("Degraded", True, "RolloutFailed", msg)]
+    elif steady:
+        msg = f"{svc} has reached a steady state."
+        wanted = [Condition("Ready", True, "SteadyState", msg),
+                  Condition("Progressing", False, "RolloutCompleted", primary["rolloutStateReason"]),
+                  Condition("Degraded", False, "AsExpected", "")]
+        was_steady = any(c.get("type") == "Ready" and c.get("status") == "True"
+                         for c in previous.get("conditions") or [])
+        if not was_steady:
+            events.append(Event(msg, "SteadyState"))
+    else:
+        msg = f"{running} of {desired} tasks running, {pending} pending."
+        wanted = [Condition("Ready", False, "RolloutInProgress" if primary and
+                            primary["rolloutState"] == "IN_PROGRESS" else "TasksPending", msg),
+                  Condition("Progressing", True, "RolloutInProgress", msg),
+                  Condition("Degraded", bool(problems), problems[0].reason if problems else "AsExpected",
+                            problems[0].message if problems else "")]
+
+    # Problems repeat on every computation while they last: report each once while it is recent.
+    fresh = [e for e in events if not (e.warning and e.message in recent)]
+    history = [{"id": _event_id(e.message, now), "createdAt": now, "message": e.message} for e in reversed(fresh)]
+    status = {
+        "observedGeneration": observed.generation,
+        "status": "ACTIVE",
+        "desiredCount": desired,
+        "runningCount": running,
+        "pendingCount": pending,
+        "taskDefinition": primary["taskDefinition"] if primary else None,
+        "deployments": entries,
+        "events": (history + list(previous.get("events") or []))[:MAX_EVENTS],
+        "warnings": observed.warnings,
+        "conditions": merge(previous.get("conditions"), wanted, generation=observed.generation, now=now),
+    }
+    return Result({k: v for k, v in status.items() if v is not None}, fresh, live)

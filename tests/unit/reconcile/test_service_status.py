@@ -1,0 +1,138 @@
+from kube_ecs.reconcile.service_status import Observed, Task, compute, deployments, task_of
+
+REV = "ecs.kube-ecs.dev/task-definition-revision"
+
+
+def workload(*, revision="1", k8s_revision="1", replicas=2, updated=2, available=2, total=2, generation=1,
+             observed=1, conditions=()):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "cats", "uid": "dep", "generation": generation, "creationTimestamp": "t0",
+                         "annotations": {"deployment.kubernetes.io/revision": k8s_revision}},
+            "spec": {"replicas": replicas, "template": {"metadata": {"labels": {REV: revision}}}},
+            "status": {"observedGeneration": observed, "replicas": total, "updatedReplicas": updated,
+                       "availableReplicas": available, "conditions": list(conditions)}}
+
+
+def replica_set(hash_, revision, k8s_revision, replicas):
+    return {"metadata": {"name": f"cats-{hash_}", "uid": f"rs-{hash_}", "creationTimestamp": f"t-{hash_}",
+                         "labels": {"pod-template-hash": hash_},
+                         "annotations": {"deployment.kubernetes.io/revision": k8s_revision},
+                         "ownerReferences": [{"uid": "dep", "controller": True}]},
+            "spec": {"replicas": replicas, "template": {"metadata": {"labels": {REV: revision}}}}}
+
+
+def task(name, hash_="h1", revision="1", running=True, **kw):
+    return Task(name=name, revision=revision, template_hash=hash_, running=running, terminating=False,
+                restarts=0, **kw)
+
+
+def observed(**kw):
+    defaults = dict(service="cats", family="cats", desired_count=2, generation=1, workload=workload(),
+                    replica_sets=[replica_set("h1", "1", "1", 2)], tasks=[task("cats-a"), task("cats-b")])
+    return Observed(**{**defaults, **kw})
+
+
+def test_steady_state():
+    result = compute(observed(), None, None, "now")
+    status = result.status
+    assert (status["desiredCount"], status["runningCount"], status["pendingCount"]) == (2, 2, 0)
+    assert status["taskDefinition"] == "cats:1"
+    [primary] = status["deployments"]
+    assert primary["status"] == "PRIMARY" and primary["rolloutState"] == "COMPLETED"
+    assert primary["rolloutStateReason"] == "ECS deployment ecs-svc/h1 completed."
+    ready = {c["type"]: c for c in status["conditions"]}
+    assert ready["Ready"]["status"] == "True" and ready["Ready"]["observedGeneration"] == 1
+    assert ready["Progressing"]["status"] == "False" and ready["Degraded"]["status"] == "False"
+    assert status["events"][0]["message"] == "(service cats) has reached a steady state."
+    # Right after a start nothing is reported as started.
+    assert not any("has started" in e.message for e in result.events)
+
+
+def test_nothing_changes_nothing_written():
+    first = compute(observed(), None, None, "t1")
+    again = compute(observed(), first.status, first.known_tasks, "t2")
+    assert again.status == first.status and again.events == []
+
+
+def test_rolling_update_has_primary_and_active():
+    dep = workload(revision="2", k8s_revision="2", updated=1, available=2, total=3)
+    sets = [replica_set("h1", "1", "1", 1), replica_set("h2", "2", "2", 2)]
+    tasks = [task("a"), task("n1", "h2", "2"), task("n2", "h2", "2", running=False)]
+    status = compute(observed(workload=dep, replica_sets=sets, tasks=tasks), None, {"a", "b"}, "now").status
+    primary, active = status["deployments"]
+    assert (primary["id"], primary["taskDefinition"], primary["rolloutState"]) == ("ecs-svc/h2", "cats:2", "IN_PROGRESS")
+    assert (primary["runningCount"], primary["pendingCount"]) == (1, 1)
+    assert (active["status"], active["taskDefinition"], active["desiredCount"]) == ("ACTIVE", "cats:1", 1)
+    assert status["taskDefinition"] == "cats:2" and status["runningCount"] == 2
+    conds = {c["type"]: c["status"] for c in status["conditions"]}
+    assert conds == {"Ready": "False", "Progressing": "True", "Degraded": "False"}
+
+
+def test_started_and_stopped_tasks_are_events():
+    result = compute(observed(), None, {"cats-a", "cats-old"}, "now")
+    messages = [e.message for e in result.events]
+    assert "(service cats) has started 1 tasks: (task cats-b)." in messages
+    assert "(service cats) has stopped 1 running tasks: (task cats-old)." in messages
+    assert result.known_tasks == {"cats-a", "cats-b"}
+
+
+def test_completed_rollout_stays_completed_when_a_task_dies():
+    first = compute(observed(), None, None, "t1").status
+    dep = workload(available=1)
+    status = compute(observed(workload=dep, tasks=[task("cats-a"), task("cats-c", running=False)]),
+                     first, None, "t2").status
+    assert status["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "False"
+
+
+def test_placement_failure_is_degraded_and_reported_once():
+    stuck = task("cats-c", running=False, placement_problem="0/1 nodes are available: 1 Insufficient cpu.")
+    obs = observed(workload=workload(available=2, total=3, replicas=3), desired_count=3,
+                   tasks=[task("cats-a"), task("cats-b"), stuck])
+    first = compute(obs, None, None, "t1")
+    degraded = {c["type"]: c for c in first.status["conditions"]}["Degraded"]
+    assert degraded["status"] == "True" and degraded["reason"] == "TaskPlacementFailed"
+    assert first.status["events"][0]["message"].startswith(
+        "(service cats) was unable to place a task because no container instance met all of its requirements.")
+    assert compute(obs, first.status, first.known_tasks, "t2").events == []
+
+
+def test_operator_error_overrides_conditions_but_keeps_counts():
+    status = compute(observed(error=("TaskDefinitionNotFound", "ClientException: revision 9 does not exist.")),
+                     None, None, "now").status
+    assert status["runningCount"] == 2
+    conds = {c["type"]: c for c in status["conditions"]}
+    assert conds["Ready"]["status"] == "False" and conds["Ready"]["reason"] == "TaskDefinitionNotFound"
+    assert conds["Degraded"]["status"] == "True"
+
+
+def test_progress_deadline_is_failed():
+    dep = workload(available=0, updated=2, conditions=[{"type": "Progressing", "status": "False",
+                                                        "reason": "ProgressDeadlineExceeded", "message": "timed out"}])
+    status = compute(observed(workload=dep), None, None, "now").status
+    assert status["deployments"][0]["rolloutState"] == "FAILED"
+    assert {c["type"]: c["reason"] for c in status["conditions"]}["Ready"] == "RolloutFailed"
+
+
+def test_daemon_groups_tasks_by_revision():
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet",
+          "metadata": {"name": "agent", "uid": "ds", "generation": 2, "creationTimestamp": "t0"},
+          "spec": {"template": {"metadata": {"labels": {REV: "2"}}}},
+          "status": {"observedGeneration": 2, "desiredNumberScheduled": 2, "updatedNumberScheduled": 1,
+                     "numberAvailable": 2}}
+    obs = Observed(service="agent", family="agent", desired_count=0, generation=2, workload=ds,
+                   tasks=[task("a", None, "2"), task("b", None, "1")])
+    primary, active = deployments(obs, None)
+    assert (primary["taskDefinition"], primary["desiredCount"], primary["runningCount"]) == ("agent:2", 2, 1)
+    assert (active["status"], active["taskDefinition"]) == ("ACTIVE", "agent:1")
+
+
+def test_task_of_reads_pod_problems():
+    pod = {"metadata": {"name": "p", "labels": {REV: "1", "pod-template-hash": "h"}},
+           "status": {"phase": "Pending", "containerStatuses": [{
+               "name": "web", "restartCount": 0, "state": {"waiting": {
+                   "reason": "CreateContainerConfigError", "message": 'secret "db" not found'}}}]}}
+    t = task_of(pod)
+    assert not t.running and t.revision == "1" and t.template_hash == "h"
+    assert t.launch_problem == ('ResourceInitializationError: unable to pull secrets or registry auth: '
+                                'secret "db" not found')
