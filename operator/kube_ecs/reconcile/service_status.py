@@ -315,3 +315,13 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
         "conditions": merge(previous.get("conditions"), wanted, generation=observed.generation, now=now),
     }
     return Result({k: v for k, v in status.items() if v is not None}, fresh, live)
+
+
+def failed(previous: dict | None, *, generation: int, reason: str, message: str, now: str) -> dict:
+    """The status after a reconcile that could not finish (an API error, a bug): the last known
+    counts stay, the conditions say what went wrong."""
+    previous = previous or {}
+    wanted = [Condition("Ready", False, reason, message), Condition("Progressing", False, reason, message),
+              Condition("Degraded", True, reason, message)]
+    return {**previous, "observedGeneration": generation,
+            "conditions": merge(previous.get("conditions"), wanted, generation=generation, now=now)}

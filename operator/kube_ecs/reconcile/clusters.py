@@ -1,0 +1,81 @@
+"""Reconcile an ECS Cluster: its Namespace (decisions.md) and describe-clusters' status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kube_ecs.reconcile.apply import apply_child, controller_uid
+from kube_ecs.reconcile.conditions import Condition, merge
+from kube_ecs.reconcile.kube import Client, Ref
+from kube_ecs.reconcile.outcome import owner_of
+from kube_ecs.resources.namespace import build_namespace, namespace_name
+
+# ECS's ClusterContainsServicesException, word for word.
+CONTAINS_SERVICES = "The Cluster cannot be deleted while Services are active."
+# Cluster fields that shape the Namespace; every other one is accepted and reported (contract rule 1).
+MAPPED_FIELDS = frozenset({"clusterName", "tags"})
+
+
+@dataclass(frozen=True)
+class NamespaceState:
+    name: str
+    owned: bool
+    problem: str | None = None
+
+
+def ensure_namespace(client: Client, body: dict) -> NamespaceState:
+    """Create (and own) the Cluster's Namespace, or label an existing one kube-ecs did not make without
+    owning it, so deleting the Cluster never deletes a namespace it did not create."""
+    cluster = body["metadata"]["name"]
+    name = namespace_name(cluster)
+    live = client.get(Ref("v1", "Namespace", name))
+    owned = live is None or controller_uid(live) == body["metadata"]["uid"]
+    desired = build_namespace(cluster=cluster, spec=body.get("spec"), owner=owner_of(body) if owned else None)
+    applied = apply_child(client, desired)
+    return NamespaceState(name, owned, applied.message if applied.action == "conflict" else None)
+
+
+def warnings(spec: dict | None) -> list[str]:
+    return [f"{key}: not supported on Kubernetes: ignored" for key in sorted(spec or {}) if key not in MAPPED_FIELDS]
+
+
+@dataclass(frozen=True)
+class Counts:
+    services: int = 0
+    running: int = 0
+    pending: int = 0
+    instances: int = 0
+
+
+def cluster_status(
+    *, body: dict, namespace: NamespaceState | None, counts: Counts, deleting: bool, now: str,
+) -> dict:
+    """describe-clusters for this Cluster, plus Ready and (while a deletion waits) DeletionBlocked."""
+    previous = body.get("status") or {}
+    generation = body["metadata"].get("generation", 0)
+    if namespace is None:
+        # A counts-only refresh: the Namespace's state is as last reconciled.
+        ns = NamespaceState(previous.get("namespace", ""), previous.get("namespaceOwned", False))
+        ready = next((c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), {})
+        wanted = [Condition("Ready", ready.get("status", "True") == "True", ready.get("reason", "Active"),
+                            ready.get("message", ""))]
+    else:
+        ns = namespace
+        wanted = [Condition("Ready", ns.problem is None, "NamespaceConflict" if ns.problem else "Active",
+                            ns.problem or f"Namespace {ns.name} holds this Cluster's Services.")]
+    if deleting and counts.services:
+        wanted.append(Condition("DeletionBlocked", True, "ClusterContainsServicesException", CONTAINS_SERVICES))
+    status = {
+        "observedGeneration": generation,
+        "clusterName": body["metadata"]["name"],
+        "status": "DEPROVISIONING" if deleting else "ACTIVE",
+        "namespace": ns.name,
+        "namespaceOwned": ns.owned,
+        "activeServicesCount": counts.services,
+        "runningTasksCount": counts.running,
+        "pendingTasksCount": counts.pending,
+        "registeredContainerInstancesCount": counts.instances,
+        "warnings": warnings(body.get("spec")),
+        "conditions": merge(previous.get("conditions"), wanted, generation=generation, now=now),
+    }
+    return status

@@ -1,0 +1,60 @@
+from kube_ecs.reconcile.apply import HASH_ANNOTATION
+from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
+from kube_ecs.reconcile.kube import Ref
+
+from .fake import FakeClient
+
+
+def cluster(spec=None, status=None):
+    return {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Cluster",
+            "metadata": {"name": "demo", "uid": "u-demo", "generation": 1}, "spec": spec or {}, "status": status}
+
+
+def test_new_namespace_is_owned():
+    client = FakeClient()
+    state = ensure_namespace(client, cluster({"tags": [{"key": "team", "value": "cats"}]}))
+    assert state == NamespaceState("demo", True)
+    ns = client.objects[Ref("v1", "Namespace", "demo")]
+    assert ns["metadata"]["ownerReferences"][0]["uid"] == "u-demo"
+    assert ns["metadata"]["labels"]["team"] == "cats"
+
+
+def test_existing_namespace_is_labelled_not_owned():
+    client = FakeClient({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo", "labels": {"a": "b"}}})
+    state = ensure_namespace(client, cluster())
+    assert state == NamespaceState("demo", False)
+    ns = client.objects[Ref("v1", "Namespace", "demo")]
+    assert "ownerReferences" not in ns["metadata"]
+    assert ns["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kube-ecs"
+    assert HASH_ANNOTATION in ns["metadata"]["annotations"]
+
+
+def test_namespace_controlled_by_someone_else_is_a_problem():
+    client = FakeClient({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "demo", "ownerReferences": [{"uid": "x", "controller": True, "kind": "Other", "name": "o"}]}})
+    assert ensure_namespace(client, cluster()).problem
+
+
+def test_status_mirrors_describe_clusters():
+    status = cluster_status(body=cluster({"capacityProviders": ["FARGATE"], "tags": []}),
+                            namespace=NamespaceState("demo", True), counts=Counts(1, 2, 1, 1), deleting=False, now="t")
+    assert status["status"] == "ACTIVE"
+    assert (status["activeServicesCount"], status["runningTasksCount"], status["pendingTasksCount"],
+            status["registeredContainerInstancesCount"]) == (1, 2, 1, 1)
+    assert status["warnings"] == ["capacityProviders: not supported on Kubernetes: ignored"]
+    assert [c["type"] for c in status["conditions"]] == ["Ready"]
+
+
+def test_deletion_with_services_is_blocked():
+    status = cluster_status(body=cluster(), namespace=NamespaceState("demo", True), counts=Counts(services=1),
+                            deleting=True, now="t")
+    blocked = {c["type"]: c for c in status["conditions"]}["DeletionBlocked"]
+    assert blocked["status"] == "True" and blocked["message"] == CONTAINS_SERVICES
+    assert blocked["reason"] == "ClusterContainsServicesException"
+
+
+def test_counts_refresh_keeps_namespace_state():
+    first = cluster_status(body=cluster(), namespace=NamespaceState("demo", False, "conflict!"), counts=Counts(),
+                           deleting=False, now="t1")
+    again = cluster_status(body=cluster(status=first), namespace=None, counts=Counts(), deleting=False, now="t2")
+    assert again == first

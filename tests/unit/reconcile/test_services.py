@@ -1,0 +1,87 @@
+from kube_ecs.ecs.normalize import normalize_task_definition
+from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile.kube import Ref
+from kube_ecs.reconcile.outcome import status_patch
+from kube_ecs.reconcile.services import reconcile_service
+
+from .fake import FakeClient
+
+TASKDEF, _ = normalize_task_definition({"family": "cats", "containerDefinitions": [
+    {"name": "cats", "image": "kube-ecs/cats:1.0", "portMappings": [{"containerPort": 80}]}]})
+REVISIONS = [rev.Revision("cats", 1, rev.ACTIVE, TASKDEF, rev.digest(TASKDEF))]
+LB = [{"containerName": "cats", "containerPort": 80, "ingress": {"host": "cats.localhost"}}]
+
+
+def service(**spec):
+    return {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service",
+            "metadata": {"name": "cats", "namespace": "demo", "uid": "u-cats", "generation": 1},
+            "spec": {"taskDefinition": "cats", "desiredCount": 2, "loadBalancers": LB, **spec}}
+
+
+def run(client, body, clusters=None, revisions=REVISIONS):
+    return reconcile_service(client, body, clusters={"demo": "demo"} if clusters is None else clusters,
+                             revisions_of=lambda family: revisions if family == "cats" else [],
+                             replica_sets=[], tasks=[], known_tasks=None, now="t")
+
+
+def kinds(client):
+    return sorted(ref.kind for ref in client.objects)
+
+
+def test_children_are_created_owned_and_labelled():
+    client = FakeClient()
+    outcome = run(client, service())
+    assert kinds(client) == ["Deployment", "Ingress", "Service"]
+    for obj in client.objects.values():
+        [owner] = obj["metadata"]["ownerReferences"]
+        assert owner["uid"] == "u-cats" and owner["controller"]
+        assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kube-ecs"
+    assert {e.reason for e in outcome.events} >= {"ChildCreated"}
+    ready = {c["type"]: c for c in outcome.status["conditions"]}["Ready"]
+    assert ready["status"] == "False" and outcome.status["taskDefinition"] == "cats:1"
+
+
+def test_second_pass_writes_nothing():
+    client = FakeClient()
+    first = run(client, service())
+    client.writes.clear()
+    again = run(client, {**service(), "status": first.status})
+    assert client.writes == []
+    assert status_patch(first.status, again.status) is None
+
+
+def test_no_loadbalancers_prunes_service_and_ingress():
+    client = FakeClient()
+    run(client, service())
+    run(client, service(loadBalancers=[]))
+    assert kinds(client) == ["Deployment"]
+
+
+def test_missing_cluster_is_reported_and_nothing_is_made():
+    client = FakeClient()
+    outcome = run(client, service(), clusters={})
+    assert client.objects == {}
+    degraded = {c["type"]: c for c in outcome.status["conditions"]}["Degraded"]
+    assert degraded["reason"] == "ClusterNotFound" and "ClusterNotFoundException" in degraded["message"]
+
+
+def test_unknown_revision_leaves_running_children_alone():
+    client = FakeClient()
+    run(client, service())
+    deployment = client.get(Ref("apps/v1", "Deployment", "cats", "demo"))
+    client.writes.clear()
+    outcome = run(client, service(taskDefinition="cats:9"))
+    assert client.writes == []
+    assert client.get(Ref("apps/v1", "Deployment", "cats", "demo")) == deployment
+    assert {c["type"]: c["reason"] for c in outcome.status["conditions"]}["Ready"] == "TaskDefinitionNotFound"
+    assert any(e.warning and "revision 9 does not exist" in e.message for e in outcome.events)
+
+
+def test_cluster_argument_must_match_the_namespace():
+    outcome = run(FakeClient(), service(cluster="arn:aws:ecs:us-east-1:1:cluster/other"))
+    assert {c["type"]: c["reason"] for c in outcome.status["conditions"]}["Ready"] == "InvalidParameter"
+
+
+def test_status_patch_nulls_removed_keys():
+    assert status_patch({"a": 1, "b": 2}, {"a": 1}) == {"b": None, "a": 1}
+    assert status_patch({"a": 1}, {"a": 1}) is None
