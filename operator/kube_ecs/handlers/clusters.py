@@ -1,0 +1,75 @@
+"""ECS Clusters: the Namespace, describe-clusters' counts, and ECS's refusal to delete a Cluster that
+still has Services (the finalizer holds until the namespace is empty of them)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import kopf
+
+from kube_ecs import API_VERSION
+from kube_ecs.handlers import common
+from kube_ecs.handlers.services import poke_namespace
+from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
+from kube_ecs.reconcile.conditions import is_true, now_iso
+from kube_ecs.reconcile.kube import Ref
+from kube_ecs.reconcile.service_status import Event
+from kube_ecs.resources.namespace import namespace_name
+
+COUNTS_INTERVAL = 10.0
+
+
+def cluster_ref(name: str) -> Ref:
+    return Ref(API_VERSION, "Cluster", name)
+
+
+def counts(namespace: str, services_by_namespace: kopf.Index, tasks_by_service: kopf.Index,
+           ready_nodes: kopf.Index) -> Counts:
+    """Read in the event loop, where the indexes are updated."""
+    tasks = [t for (ns, _), store in tasks_by_service.items() if ns == namespace for t in store if not t.terminating]
+    running = sum(t.running for t in tasks)
+    return Counts(services=len(list(services_by_namespace.get(namespace, []))), running=running,
+                  pending=len(tasks) - running, instances=len(list(ready_nodes.get("ready", []))))
+
+
+@kopf.on.resume(API_VERSION, "clusters")
+@kopf.on.create(API_VERSION, "clusters")
+@kopf.on.update(API_VERSION, "clusters")
+async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
+                            tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+    body = dict(body)
+    namespace = await asyncio.to_thread(ensure_namespace, common.client(), body)
+    if namespace.problem:
+        common.post(body, [Event(namespace.problem, "NamespaceConflict", True)])
+    status = cluster_status(body=body, namespace=namespace, now=now_iso(), deleting=False,
+                            counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes))
+    await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
+    poke_namespace(namespace.name, services_by_namespace)
+
+
+@kopf.timer(API_VERSION, "clusters", interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL)
+async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
+                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+    """Counts follow Services and tasks; written only when they change."""
+    body = dict(body)
+    namespace = (body.get("status") or {}).get("namespace") or namespace_name(name)
+    status = cluster_status(body=body, namespace=None, now=now_iso(), deleting=False,
+                            counts=counts(namespace, services_by_namespace, tasks_by_service, ready_nodes))
+    await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
+
+
+@kopf.on.delete(API_VERSION, "clusters")
+async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
+                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+    """ECS refuses DeleteCluster while Services are active (ClusterContainsServicesException)."""
+    body = dict(body)
+    previous = body.get("status") or {}
+    namespace = previous.get("namespace") or namespace_name(name)
+    found = counts(namespace, services_by_namespace, tasks_by_service, ready_nodes)
+    status = cluster_status(body=body, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
+                            counts=found, deleting=True, now=now_iso())
+    await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)
+    if found.services:
+        if not is_true(previous.get("conditions"), "DeletionBlocked"):
+            common.post(body, [Event(CONTAINS_SERVICES, "ClusterContainsServicesException", True)])
+        raise kopf.TemporaryError(CONTAINS_SERVICES, delay=5)

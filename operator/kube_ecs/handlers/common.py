@@ -1,0 +1,42 @@
+"""What every handler module shares: the API client, Events, status writes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import kopf
+import kubernetes
+
+from kube_ecs.reconcile.kube import Kube, NotFound, Ref
+from kube_ecs.reconcile.outcome import status_patch
+from kube_ecs.reconcile.service_status import Event
+
+log = logging.getLogger(__name__)
+# Kubernetes refuses Event messages over 1 KiB.
+EVENT_MESSAGE_MAX = 1024
+
+
+@functools.cache
+def client() -> Kube:
+    """One client for the process; in a pod it uses the ServiceAccount, elsewhere the kubeconfig."""
+    kubernetes.config.load_config()
+    return Kube()
+
+
+def post(body: dict, events: list[Event]) -> None:
+    for event in events:
+        kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason,
+                   message=event.message[:EVENT_MESSAGE_MAX])
+
+
+def write_status(ref: Ref, previous: dict | None, status: dict) -> bool:
+    """Patch status only when it changed; an object deleted meanwhile is not an error."""
+    patch = status_patch(previous, status)
+    if patch is None:
+        return False
+    try:
+        client().patch(ref, {"status": patch}, subresource="status")
+    except NotFound:
+        return False
+    return True

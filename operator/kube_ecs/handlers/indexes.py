@@ -1,0 +1,68 @@
+"""Kopf indexes: in-memory views of what the handlers look up on every reconcile, kept current by
+Kopf's watches. Each keeps a slim value (not whole objects) to keep the operator small."""
+
+from __future__ import annotations
+
+import kopf
+
+from kube_ecs import API_VERSION
+from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile.service_status import task_of
+from kube_ecs.resources import meta
+from kube_ecs.resources.namespace import namespace_name
+
+MANAGED = {"app.kubernetes.io/managed-by": meta.MANAGED_BY}
+# Index keys of a Service's objects: (namespace, value of its service label).
+ServiceKey = tuple[str, str]
+
+
+@kopf.index(API_VERSION, "clusters")
+def clusters_by_namespace(name: str, **_) -> dict:
+    return {namespace_name(name): name}
+
+
+@kopf.index(API_VERSION, "services")
+def services_by_namespace(namespace: str, name: str, body: kopf.Body, **_) -> dict:
+    # A Service on its way out no longer holds its Cluster (ECS counts DRAINING ones as gone too).
+    return {} if body["metadata"].get("deletionTimestamp") else {namespace: name}
+
+
+@kopf.index(API_VERSION, "services")
+def services_by_family(namespace: str, name: str, spec: dict, **_) -> dict:
+    try:
+        family = rev.parse_reference(str(spec.get("taskDefinition", ""))).family
+    except rev.BadReference:
+        return {}
+    return {family: (namespace, name)}
+
+
+@kopf.index(API_VERSION, "taskdefinitionrevisions")
+def revisions_by_family(body: kopf.Body, **_) -> dict:
+    try:
+        revision = rev.Revision.of(body)
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return {revision.family: revision}
+
+
+@kopf.index("apps/v1", "replicasets", labels=MANAGED)
+def replicasets_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -> dict:
+    metadata, spec = body["metadata"], body.get("spec", {})
+    slim = {
+        "metadata": {k: metadata.get(k) for k in ("name", "uid", "labels", "annotations", "ownerReferences",
+                                                    "creationTimestamp")},
+        "spec": {"replicas": spec.get("replicas", 0),
+                 "template": {"metadata": {"labels": spec.get("template", {}).get("metadata", {}).get("labels")}}},
+    }
+    return {(namespace, labels.get(meta.SERVICE_LABEL, "")): slim}
+
+
+@kopf.index("v1", "pods", labels=MANAGED)
+def tasks_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -> dict:
+    return {(namespace, labels.get(meta.SERVICE_LABEL, "")): task_of(body)}
+
+
+@kopf.index("v1", "nodes")
+def ready_nodes(name: str, status: dict, **_) -> dict:
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+    return {"ready": name} if ready else {}

@@ -1,0 +1,154 @@
+"""ECS Services: one Kopf daemon per Service reconciles it whenever something it depends on changes.
+
+A daemon (rather than create/update handlers) because a Service depends on more than its own spec:
+its children (a hand-deleted Deployment is recreated), its pods (status counts) and its task
+definition's revisions (a follow-latest Service rolls to a new revision). Watches on those poke the
+Service's daemon; the daemon reconciles, level-triggered, at most once per debounce interval, and
+resyncs on its own now and then. One daemon per Service also means one reconcile at a time per
+Service, without locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+
+import kopf
+from kubernetes.client.exceptions import ApiException
+
+from kube_ecs import API_VERSION
+from kube_ecs.handlers import common
+from kube_ecs.handlers.indexes import MANAGED, ServiceKey
+from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile.conditions import now_iso
+from kube_ecs.reconcile.kube import api_error_message
+from kube_ecs.reconcile.service_status import Event, Task, failed
+from kube_ecs.reconcile.services import reconcile_service, service_ref
+from kube_ecs.resources import meta, names
+
+log = logging.getLogger(__name__)
+
+RESYNC_SECONDS = 60.0
+DEBOUNCE_SECONDS = 0.5
+RETRY_SECONDS = 5.0
+
+# Service key → the Event its daemon waits on. Touched only from the event loop.
+_wakers: dict[ServiceKey, asyncio.Event] = {}
+
+
+def service_key(namespace: str, name: str) -> ServiceKey:
+    return namespace, names.label_value(name)
+
+
+def poke(key: ServiceKey) -> None:
+    waker = _wakers.get(key)
+    if waker is not None:
+        waker.set()
+
+
+class _State:
+    """What a daemon remembers between passes: the tasks it has seen (for "has started N tasks") and
+    the status it wrote last (the watch may not have delivered it yet)."""
+
+    def __init__(self) -> None:
+        self.known_tasks: set[str] | None = None
+        self.status: dict | None = None
+
+
+def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revisions: list[rev.Revision],
+                    replica_sets: list[dict], tasks: list[Task]) -> bool:
+    """One pass, in a worker thread. False when it failed and should be retried soon."""
+    previous = state.status if state.status is not None else body.get("status")
+    body = {**body, "status": previous}
+    meta_ = body["metadata"]
+    try:
+        outcome = reconcile_service(
+            common.client(), body, clusters=clusters, revisions_of=lambda family: revisions,
+            replica_sets=replica_sets, tasks=tasks, known_tasks=state.known_tasks, now=now_iso())
+        common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
+    except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
+        message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
+            else f"Reconcile failed: {e!r}"
+        log.exception("Service %s/%s: %s", meta_["namespace"], meta_["name"], message)
+        status = failed(previous, generation=meta_.get("generation", 0), reason="ReconcileError", message=message,
+                        now=now_iso())
+        try:
+            if common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, status):
+                state.status = status
+                common.post(body, [Event(message, "ReconcileError", True)])
+        except ApiException:
+            log.exception("Service %s/%s: cannot write status", meta_["namespace"], meta_["name"])
+        return False
+    state.known_tasks, state.status = outcome.known_tasks, outcome.status
+    common.post(body, outcome.events)
+    return True
+
+
+@kopf.daemon(API_VERSION, "services", cancellation_timeout=5.0)
+async def service_daemon(body: kopf.Body, namespace: str, name: str, stopped: kopf.DaemonStopped,
+                         clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
+                         replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index, **_) -> None:
+    key = service_key(namespace, name)
+    waker = _wakers[key] = asyncio.Event()
+    state = _State()
+    try:
+        while not stopped:
+            waker.clear()
+            # Snapshots are taken here, in the event loop that updates the indexes.
+            snapshot = copy.deepcopy(dict(body))
+            family = _family_of(snapshot)
+            ok = await asyncio.to_thread(
+                _reconcile_once, snapshot, state,
+                clusters={ns: next(iter(store)) for ns, store in clusters_by_namespace.items()},
+                revisions=list(revisions_by_family.get(family, [])),
+                replica_sets=list(replicasets_by_service.get(key, [])),
+                tasks=list(tasks_by_service.get(key, [])),
+            )
+            try:
+                await asyncio.wait_for(waker.wait(), timeout=RESYNC_SECONDS if ok else RETRY_SECONDS)
+            except TimeoutError:
+                pass
+            await asyncio.sleep(DEBOUNCE_SECONDS)
+    finally:
+        if _wakers.get(key) is waker:
+            del _wakers[key]
+
+
+def _family_of(body: dict) -> str:
+    try:
+        return rev.parse_reference(str((body.get("spec") or {}).get("taskDefinition", ""))).family
+    except rev.BadReference:
+        return ""
+
+
+def _spec_changed(body: kopf.Body, **_) -> bool:
+    return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
+
+
+@kopf.on.event(API_VERSION, "services", when=_spec_changed)
+async def service_changed(namespace: str, name: str, **_) -> None:
+    poke(service_key(namespace, name))
+
+
+async def _poke_owner(namespace: str, labels: dict, **_) -> None:
+    poke((namespace, labels.get(meta.SERVICE_LABEL, "")))
+
+
+# Children and pods: a change (a hand edit, a deletion, a pod becoming ready) re-reconciles the owner.
+for _resource in (("apps/v1", "deployments"), ("apps/v1", "daemonsets"), ("apps/v1", "replicasets"),
+                  ("v1", "pods"), ("v1", "services"), ("networking.k8s.io/v1", "ingresses")):
+    kopf.on.event(*_resource, labels=MANAGED, id=f"poke-owner-{_resource[1]}")(_poke_owner)
+
+
+@kopf.on.event(API_VERSION, "taskdefinitionrevisions")
+async def revision_changed(spec: dict, services_by_family: kopf.Index, **_) -> None:
+    """A new or deregistered revision: Services of that family re-resolve their reference."""
+    for namespace, name in services_by_family.get(spec.get("family", ""), []):
+        poke(service_key(namespace, name))
+
+
+def poke_namespace(namespace: str, services_by_namespace: kopf.Index) -> None:
+    """Wake every Service of a namespace (its Cluster appeared or changed)."""
+    for name in services_by_namespace.get(namespace, []):
+        poke(service_key(namespace, name))

@@ -1,0 +1,50 @@
+"""`kube-ecs run`: the operator. Kopf with kube-ecs's handlers and settings."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import kopf
+
+from kube_ecs import GROUP
+
+# Watches are re-opened by us before the server or a middlebox drops them silently (a stalled stream
+# is a Kopf user's most reported failure); the client timeout catches a stream that stops mid-way.
+WATCH_SERVER_TIMEOUT = 270
+WATCH_CLIENT_TIMEOUT = 300
+
+
+def configure(settings: kopf.OperatorSettings, **_) -> None:
+    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    # Annotations, not status: our status is the ECS status, and Kopf's progress does not belong in it.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration")
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
+    settings.watching.client_timeout = WATCH_CLIENT_TIMEOUT
+    settings.watching.connect_timeout = 10
+    # Users get the Events we post on purpose; Kopf's own INFO logs ("Handler succeeded") would drown them.
+    settings.posting.level = logging.WARNING
+    # One replica, no peering objects: nothing to stall during a rolling update of the operator.
+    settings.peering.standalone = True
+    # CRDs are installed before the operator; not scanning for new ones spares list/watch on all CRDs.
+    settings.scanning.disabled = True
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: registering the handlers is what `run` does; other commands need none of it.
+    import kube_ecs.handlers  # noqa: F401
+
+    kopf.configure(verbose=args.verbose)
+    kopf.on.startup()(configure)
+    kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run the operator against the current kube context")
+    parser.add_argument("--liveness", default="http://0.0.0.0:8080/healthz",
+                        help="health endpoint for the pod's probes (default: %(default)s)")
+    parser.add_argument("--verbose", action="store_true", help="log every event Kopf handles")
+    parser.set_defaults(func=run)

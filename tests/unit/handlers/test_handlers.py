@@ -1,0 +1,60 @@
+import asyncio
+import logging
+
+import kopf
+
+from kube_ecs import runner
+from kube_ecs.handlers import clusters, services
+from kube_ecs.reconcile.service_status import Task
+
+
+def task(name, running=True, terminating=False):
+    return Task(name=name, revision="1", template_hash="h", running=running, terminating=terminating, restarts=0)
+
+
+def test_cluster_counts_from_indexes():
+    tasks = {("demo", "cats"): [task("a"), task("b", running=False), task("c", terminating=True)],
+             ("other", "x"): [task("d")]}
+    found = clusters.counts("demo", {"demo": ["cats", "dogs"]}, tasks, {"ready": ["node-1"]})
+    assert found == clusters.Counts(services=2, running=1, pending=1, instances=1)
+    assert clusters.counts("empty", {}, {}, {}) == clusters.Counts()
+
+
+def test_service_key_matches_the_service_label():
+    assert services.service_key("demo", "cats") == ("demo", "cats")
+    long = "a" * 70
+    assert len(services.service_key("demo", long)[1]) <= 63
+
+
+def test_spec_change_filter():
+    assert services._spec_changed({"metadata": {"generation": 2}, "status": {"observedGeneration": 1}})
+    assert not services._spec_changed({"metadata": {"generation": 2}, "status": {"observedGeneration": 2}})
+    assert services._spec_changed({"metadata": {"generation": 1}})
+
+
+def test_family_of_reference():
+    assert services._family_of({"spec": {"taskDefinition": "arn:aws:ecs:eu-west-1:1:task-definition/cats:4"}}) == "cats"
+    assert services._family_of({"spec": {}}) == ""
+
+
+def test_poke_wakes_only_a_registered_daemon():
+    async def scenario():
+        waker = services._wakers[("demo", "cats")] = asyncio.Event()
+        try:
+            services.poke(("demo", "dogs"))
+            assert not waker.is_set()
+            services.poke(("demo", "cats"))
+            assert waker.is_set()
+        finally:
+            services._wakers.clear()
+    asyncio.run(scenario())
+
+
+def test_runner_settings():
+    settings = kopf.OperatorSettings()
+    runner.configure(settings)
+    assert settings.persistence.finalizer == "ecs.kube-ecs.dev/finalizer"
+    assert isinstance(settings.persistence.progress_storage, kopf.AnnotationsProgressStorage)
+    assert settings.watching.server_timeout < settings.watching.client_timeout
+    assert settings.posting.level == logging.WARNING
+    assert settings.peering.standalone and settings.scanning.disabled
