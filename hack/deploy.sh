@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build the operator image, load it into the kind cluster, install CRDs, RBAC and the operator, and
+# wait until the operator is Ready. Idempotent: an unchanged tree builds the same image (reproducible
+# wheels), so the operator is not restarted.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CLUSTER=${KIND_CLUSTER:-kube-ecs}
+CONTEXT=${KUBE_CONTEXT:-kind-$CLUSTER}
+BASE_IMAGE=kube-ecs/python-base:$DEBIAN_SUITE
+kc() { kubectl --context "$CONTEXT" "$@"; }
+
+kc get nodes >/dev/null 2>&1 || die "no cluster at context $CONTEXT: run 'make cluster' first"
+
+log "operator: base image $BASE_IMAGE (python3, python3-venv)"
+ensure_rootfs_image "$BASE_IMAGE" python3 python3-venv
+
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+log "operator: building wheels of kube-ecs and its dependencies"
+# A fixed SOURCE_DATE_EPOCH makes the kube-ecs wheel byte-identical for an unchanged tree.
+SOURCE_DATE_EPOCH=315532800 "$REPO_DIR/.venv/bin/pip" wheel -q --wheel-dir "$ctx/wheels" "$REPO_DIR"
+cp "$REPO_DIR/images/operator/Dockerfile" "$ctx/"
+log "operator: building the image"
+DOCKER_BUILDKIT=0 docker build -q --build-arg BASE="$BASE_IMAGE" -t kube-ecs/operator:dev "$ctx" >/dev/null
+# The tag names the content, so a changed image rolls the Deployment and an unchanged one does not.
+image_id=$(docker image inspect -f '{{.Id}}' kube-ecs/operator:dev)
+IMAGE=kube-ecs/operator:${image_id:7:12}
+docker tag kube-ecs/operator:dev "$IMAGE"
+log "operator: loading $IMAGE into kind cluster $CLUSTER"
+kind load docker-image "$IMAGE" --name "$CLUSTER" >/dev/null
+
+log "CRDs: applying crds/"
+# Server-side: the task definition schema is too large for kubectl's last-applied annotation.
+kc apply --server-side --force-conflicts -f "$REPO_DIR/crds/" >/dev/null
+kc wait --for=condition=Established --timeout=60s -f "$REPO_DIR/crds/" >/dev/null
+log "operator: namespace, RBAC, Deployment"
+kc apply -f "$REPO_DIR/manifests/operator/namespace.yaml" >/dev/null
+kc apply -f "$REPO_DIR/manifests/rbac/" >/dev/null
+sed "s|image: kube-ecs/operator:dev|image: $IMAGE|" "$REPO_DIR/manifests/operator/deployment.yaml" | kc apply -f - >/dev/null
+log "operator: waiting for it to be Ready"
+kc -n kube-ecs-system rollout status deployment/kube-ecs-operator --timeout=180s >/dev/null \
+  || { kc -n kube-ecs-system logs deployment/kube-ecs-operator --tail=40 >&2 || true; die "the operator did not become Ready"; }
+log "operator: Ready ($IMAGE)"
