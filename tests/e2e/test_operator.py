@@ -1,0 +1,323 @@
+"""The operator on the kind cluster (after `make deploy`: the operator runs in the cluster, from its
+image). Every test makes its own Cluster (so its own namespace), TaskDefinition and Service with
+unique names, and deletes them after. Waits are bounded and say what they waited for."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+CONTEXT = os.environ.get("KUBE_CONTEXT", "kind-kube-ecs")
+INGRESS = os.environ.get("KUBE_ECS_INGRESS", "http://127.0.0.1:8080")
+KUBECTL = shutil.which("kubectl", path=f"{Path.home()}/.cache/kube-ecs/bin:{os.environ.get('PATH', '')}") or "kubectl"
+ESVC = "services.ecs.kube-ecs.dev"
+READY_TIMEOUT = 180
+
+
+def kubectl(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([KUBECTL, "--context", CONTEXT, *args], input=input, capture_output=True, text=True,
+                            timeout=120)
+    if check and result.returncode:
+        raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+    return result
+
+
+def get(*args: str) -> dict | None:
+    result = kubectl("get", *args, "-o", "json", check=False)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def apply(*objects: dict) -> None:
+    kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objects))
+
+
+def wait_for(what: str, probe: Callable[[], object], timeout: float = READY_TIMEOUT, every: float = 1.0):
+    """Poll `probe` until it returns something truthy; fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except (AssertionError, KeyError, IndexError, TypeError) as e:
+            last = e
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last seen: {last!r})")
+
+
+def condition(obj: dict | None, type_: str) -> dict:
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond["type"] == type_:
+            return cond
+    return {}
+
+
+def http_get(host: str) -> tuple[int, str]:
+    request = urllib.request.Request(f"{INGRESS}/", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode(errors="replace")
+    except OSError as e:
+        return getattr(e, "code", 0), str(e)
+
+
+def events_for(namespace: str | None, name: str) -> list[dict]:
+    scope = ["-n", namespace] if namespace else ["-A"]
+    items = (get("events", *scope, "--field-selector", f"involvedObject.name={name}") or {}).get("items", [])
+    return items
+
+
+def operator_pod() -> dict:
+    pods = get("pods", "-n", "kube-ecs-system", "-l", "app.kubernetes.io/name=kube-ecs-operator")
+    assert pods and pods["items"], "no operator pod in kube-ecs-system: run `make deploy`"
+    return pods["items"][0]
+
+
+def sample() -> list[dict]:
+    return list(yaml.safe_load_all((REPO / "manifests/samples/cats.yaml").read_text()))
+
+
+class App:
+    """The cats sample under unique names: Cluster `name` (namespace `name`), TaskDefinition and
+    Service `name`, Ingress host `<name>.localhost`."""
+
+    def __init__(self, name: str):
+        self.name = self.namespace = name
+        self.host = f"{name}.localhost"
+        cluster, taskdef, service = copy.deepcopy(sample())
+        cluster["metadata"]["name"] = cluster["spec"]["clusterName"] = name
+        taskdef["metadata"]["name"] = taskdef["spec"]["family"] = name
+        service["metadata"].update(name=name, namespace=name)
+        service["spec"].update(cluster=name, serviceName=name, taskDefinition=name)
+        service["spec"]["loadBalancers"][0]["ingress"]["host"] = self.host
+        self.cluster, self.taskdef, self.service = cluster, taskdef, service
+
+    def create(self, *objects: dict) -> None:
+        """The Cluster first: its namespace exists once it is Ready (as create-cluster comes before
+        create-service in ECS), then `objects` (default: the task definition and the Service)."""
+        apply(self.cluster)
+        wait_for(f"Cluster {self.name} Ready", lambda: condition(get("clusters.ecs.kube-ecs.dev", self.name),
+                                                                 "Ready").get("status") == "True", timeout=60)
+        apply(*(objects or (self.taskdef, self.service)))
+
+    def esvc(self) -> dict | None:
+        return get(ESVC, self.name, "-n", self.namespace)
+
+    def status(self) -> dict:
+        return (self.esvc() or {}).get("status") or {}
+
+    def ready(self) -> dict | None:
+        obj = self.esvc()
+        cond = condition(obj, "Ready")
+        fresh = obj and cond.get("observedGeneration") == obj["metadata"]["generation"]
+        return obj["status"] if fresh and cond.get("status") == "True" else None
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> dict:
+        return wait_for(f"Service {self.name} Ready (status: {self.status().get('conditions')})", self.ready, timeout)
+
+    def patch_service(self, patch: dict) -> None:
+        kubectl("patch", ESVC, self.name, "-n", self.namespace, "--type", "merge", "-p", json.dumps(patch))
+
+    def deployment(self) -> dict | None:
+        return get("deployment", self.name, "-n", self.namespace)
+
+
+def _delete(app: App) -> None:
+    kubectl("delete", ESVC, app.name, "-n", app.namespace, "--ignore-not-found", "--wait=true", "--timeout=90s",
+            check=False)
+    kubectl("delete", "taskdefinitions.ecs.kube-ecs.dev", app.name, "--ignore-not-found", "--timeout=60s", check=False)
+    kubectl("delete", "clusters.ecs.kube-ecs.dev", app.name, "--ignore-not-found", "--timeout=90s", check=False)
+
+
+@pytest.fixture
+def app(request) -> Iterator[App]:
+    name = f"e2e-{request.node.name.removeprefix('test_')[:20].replace('_', '-')}-{uuid.uuid4().hex[:5]}"
+    made = App(name)
+    yield made
+    _delete(made)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def operator_healthy() -> Iterator[dict]:
+    """The operator is Ready before the tests and has not restarted after them."""
+    pod = operator_pod()
+    assert condition(pod, "Ready").get("status") == "True", "the operator pod is not Ready: run `make deploy`"
+    restarts = sum(c["restartCount"] for c in pod["status"]["containerStatuses"])
+    yield pod
+    after = operator_pod()
+    assert after["metadata"]["uid"] == pod["metadata"]["uid"], "the operator pod was replaced during the tests"
+    assert sum(c["restartCount"] for c in after["status"]["containerStatuses"]) == restarts, "the operator restarted"
+
+
+def test_cats_sample_serves_through_the_ingress(app: App, record_property):
+    start = time.monotonic()
+    app.create()
+    status = app.wait_ready()
+    seconds = time.monotonic() - start
+    record_property("apply_to_ready_seconds", round(seconds, 1))
+    print(f"\n[measure] kubectl apply → Ready: {seconds:.1f}s")
+    assert status["desiredCount"] == status["runningCount"] == 2 and status["pendingCount"] == 0
+    assert status["taskDefinition"] == f"{app.name}:1"
+    [primary] = status["deployments"]
+    assert primary["status"] == "PRIMARY" and primary["rolloutState"] == "COMPLETED"
+    assert any(e["message"] == f"(service {app.name}) has reached a steady state." for e in status["events"])
+    assert any("has started" in e["message"] for e in status["events"])
+    code, body = wait_for(f"HTTP 200 from {app.host} through the ingress",
+                          lambda: (lambda r: r if r[0] == 200 else None)(http_get(app.host)), timeout=60)
+    assert "cat" in body.lower()
+    cluster = wait_for("Cluster counts", lambda: (lambda c: c if (c.get("status") or {}).get("runningTasksCount") == 2
+                                                   else None)(get("clusters.ecs.kube-ecs.dev", app.name)), timeout=60)
+    assert cluster["status"]["status"] == "ACTIVE" and cluster["status"]["activeServicesCount"] == 1
+    assert cluster["status"]["registeredContainerInstancesCount"] >= 1
+    listed = kubectl("get", "ecs", "-A").stdout
+    assert app.name in listed
+
+
+def test_revision_rollout_scale_and_pin(app: App):
+    app.create()
+    app.wait_ready()
+    # A spec change registers revision 2; the follow-latest Service rolls to it.
+    container = app.taskdef["spec"]["containerDefinitions"][0]
+    container["environment"] = [{"name": "CATS", "value": "more"}]
+    apply(app.taskdef)
+    wait_for("TaskDefinition revision 2", lambda: (get("taskdefinitions.ecs.kube-ecs.dev", app.name) or {})
+             .get("status", {}).get("revision") == 2)
+    wait_for("the Service on revision 2", lambda: app.status().get("taskDefinition") == f"{app.name}:2"
+             and app.ready())
+    first = get("tdrev", f"{app.name}-1")
+    assert first and first["spec"]["revision"] == 1 and "environment" not in \
+        first["spec"]["taskDefinition"]["containerDefinitions"][0]
+    template = app.deployment()["spec"]["template"]
+    assert template["metadata"]["labels"]["ecs.kube-ecs.dev/task-definition-revision"] == "2"
+    # Scale.
+    app.patch_service({"spec": {"desiredCount": 3}})
+    status = wait_for("3 running tasks", lambda: (lambda s: s if s and s["runningCount"] == 3 else None)(app.ready()))
+    assert status["desiredCount"] == 3
+    # Pin revision 1: a rollback.
+    app.patch_service({"spec": {"taskDefinition": f"{app.name}:1"}})
+    status = wait_for("the Service back on revision 1",
+                      lambda: (lambda s: s if s and s["taskDefinition"] == f"{app.name}:1" else None)(app.ready()))
+    assert status["runningCount"] == 3
+    # A pinned Service does not follow a new revision.
+    container["environment"] = [{"name": "CATS", "value": "even more"}]
+    apply(app.taskdef)
+    wait_for("revision 3", lambda: (get("taskdefinitions.ecs.kube-ecs.dev", app.name) or {})
+             .get("status", {}).get("revision") == 3)
+    time.sleep(3)
+    assert app.status()["taskDefinition"] == f"{app.name}:1"
+
+
+def test_children_are_healed_and_pruned(app: App):
+    app.create()
+    app.wait_ready()
+    before = app.deployment()
+    kubectl("delete", "deployment", app.name, "-n", app.namespace, "--wait=false")
+    wait_for("the Deployment recreated", lambda: (lambda d: d and d["metadata"]["uid"] != before["metadata"]["uid"])(
+        app.deployment()))
+    app.wait_ready()
+    # A hand edit of a field we own is taken back.
+    kubectl("scale", "deployment", app.name, "-n", app.namespace, "--replicas=5")
+    wait_for("replicas back to 2", lambda: app.deployment()["spec"]["replicas"] == 2, timeout=60)
+    # Without loadBalancers, the Ingress and the Kubernetes Service go.
+    assert get("ingress", app.name, "-n", app.namespace)
+    kubectl("patch", ESVC, app.name, "-n", app.namespace, "--type", "json",
+            "-p", '[{"op": "remove", "path": "/spec/loadBalancers"}]')
+    wait_for("the Ingress removed", lambda: get("ingress", app.name, "-n", app.namespace) is None, timeout=60)
+    # Deleting the Service deletes its children.
+    kubectl("delete", ESVC, app.name, "-n", app.namespace, "--timeout=90s")
+    wait_for("the Deployment gone", lambda: app.deployment() is None, timeout=90)
+    labelled = get("deployments,services,ingresses", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")
+    assert labelled["items"] == []
+
+
+def test_cluster_with_services_cannot_be_deleted(app: App):
+    app.create()
+    app.wait_ready()
+    kubectl("delete", "clusters.ecs.kube-ecs.dev", app.name, "--wait=false")
+    blocked = wait_for("DeletionBlocked on the Cluster", lambda: condition(
+        get("clusters.ecs.kube-ecs.dev", app.name), "DeletionBlocked").get("status") == "True", timeout=60)
+    assert blocked
+    cond = condition(get("clusters.ecs.kube-ecs.dev", app.name), "DeletionBlocked")
+    assert cond["message"] == "The Cluster cannot be deleted while Services are active."
+    wait_for("the ClusterContainsServicesException Event", lambda: any(
+        e["reason"] == "ClusterContainsServicesException" for e in events_for(None, app.name)), timeout=30)
+    assert get("namespace", app.namespace), "the namespace must stay while the Cluster is held"
+    kubectl("delete", ESVC, app.name, "-n", app.namespace, "--timeout=90s")
+    wait_for("the Cluster deleted", lambda: get("clusters.ecs.kube-ecs.dev", app.name) is None, timeout=90)
+    wait_for("its namespace deleted", lambda: (lambda ns: ns is None or ns["metadata"].get("deletionTimestamp"))(
+        get("namespace", app.namespace)), timeout=90)
+
+
+def test_schema_errors_are_refused_at_apply(app: App):
+    app.create(app.taskdef)
+    bad = copy.deepcopy(app.service)
+    bad["spec"]["desiredCount"] = "two"
+    result = kubectl("apply", "-f", "-", input=yaml.safe_dump(bad), check=False)
+    assert result.returncode != 0 and "spec.desiredCount" in result.stderr, result.stderr
+    bad_td = copy.deepcopy(app.taskdef)
+    bad_td["spec"]["containerDefinitions"][0]["portMappings"][0]["containerPort"] = "eighty"
+    result = kubectl("apply", "-f", "-", input=yaml.safe_dump(bad_td), check=False)
+    assert result.returncode != 0 and "containerPort" in result.stderr, result.stderr
+    # A registered revision is immutable, and INACTIVE never goes back to ACTIVE.
+    wait_for("revision 1", lambda: get("tdrev", f"{app.name}-1"))
+    result = kubectl("patch", "tdrev", f"{app.name}-1", "--type", "merge", "-p",
+                     '{"spec":{"taskDefinition":{"cpu":"1024"}}}', check=False)
+    assert result.returncode != 0 and "immutable" in result.stderr, result.stderr
+    kubectl("patch", "tdrev", f"{app.name}-1", "--type", "merge", "-p", '{"spec":{"status":"INACTIVE"}}')
+    result = kubectl("patch", "tdrev", f"{app.name}-1", "--type", "merge", "-p", '{"spec":{"status":"ACTIVE"}}',
+                     check=False)
+    assert result.returncode != 0 and "INACTIVE" in result.stderr, result.stderr
+    td = wait_for("the TaskDefinition INACTIVE", lambda: (lambda t: t if t and t.get("status", {}).get("status")
+                                                          == "INACTIVE" else None)(
+        get("taskdefinitions.ecs.kube-ecs.dev", app.name)), timeout=60)
+    assert td["status"]["activeRevisions"] == []
+
+
+def test_operator_only_errors_land_in_status(app: App):
+    app.create(app.taskdef)
+    service = copy.deepcopy(app.service)
+    service["spec"]["taskDefinition"] = f"{app.name}:9"
+    apply(service)
+    cond = wait_for("Degraded: TaskDefinitionNotFound", lambda: (lambda c: c if c.get("reason") ==
+                                                                 "TaskDefinitionNotFound" else None)(
+        condition(app.esvc(), "Degraded")), timeout=60)
+    assert cond["status"] == "True" and "revision 9 does not exist" in cond["message"]
+    assert condition(app.esvc(), "Ready")["status"] == "False"
+    wait_for("a Warning Event", lambda: any(e["reason"] == "TaskDefinitionNotFound" and e["type"] == "Warning"
+                                             for e in events_for(app.namespace, app.name)), timeout=30)
+    # An invalid task definition registers nothing and says which field is wrong.
+    bad = copy.deepcopy(app.taskdef)
+    bad["spec"].update(requiresCompatibilities=["FARGATE"], cpu="100")
+    apply(bad)
+    cond = wait_for("the TaskDefinition refused", lambda: (lambda c: c if c.get("reason") == "InvalidTaskDefinition"
+                                                           else None)(condition(
+        get("taskdefinitions.ecs.kube-ecs.dev", app.name), "Ready")), timeout=60)
+    assert "cpu" in cond["message"]
+    assert get("tdrev", f"{app.name}-2") is None
+    # The operator keeps serving: fixing the reference makes the Service Ready.
+    app.patch_service({"spec": {"taskDefinition": f"{app.name}:1"}})
+    app.wait_ready()
+
+
+def test_operator_memory(record_property):
+    pod = operator_pod()
+    status = kubectl("exec", "-n", "kube-ecs-system", pod["metadata"]["name"], "--", "cat", "/proc/1/status").stdout
+    rss_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    record_property("operator_rss_mib", round(rss_kib / 1024, 1))
+    print(f"\n[measure] operator RSS: {rss_kib / 1024:.1f} MiB")
+    assert rss_kib < 300 * 1024
