@@ -54,6 +54,7 @@ class _State:
     def __init__(self) -> None:
         self.known_tasks: set[str] | None = None
         self.status: dict | None = None
+        self.pruned: object = None
 
 
 def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revisions: list[rev.Revision],
@@ -65,7 +66,8 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
     try:
         outcome = reconcile_service(
             common.client(), body, clusters=clusters, revisions_of=lambda family: revisions,
-            replica_sets=replica_sets, tasks=tasks, known_tasks=state.known_tasks, now=now_iso())
+            replica_sets=replica_sets, tasks=tasks, known_tasks=state.known_tasks, now=now_iso(),
+            pruned=state.pruned)
         common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
         message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
@@ -80,7 +82,7 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
         except ApiException:
             log.exception("Service %s/%s: cannot write status", meta_["namespace"], meta_["name"])
         return False
-    state.known_tasks, state.status = outcome.known_tasks, outcome.status
+    state.known_tasks, state.status, state.pruned = outcome.known_tasks, outcome.status, outcome.prune_key
     common.post(body, outcome.events)
     return True
 

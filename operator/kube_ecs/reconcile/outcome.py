@@ -12,6 +12,7 @@ class Outcome:
     status: dict
     events: list[Event] = field(default_factory=list)
     known_tasks: set[str] = field(default_factory=set)
+    prune_key: object = None
 
 
 def owner_of(body: dict) -> dict:

@@ -101,7 +101,11 @@ def reconcile_service(
     tasks: list[Task],
     known_tasks: set[str] | None,
     now: str,
+    pruned: object = None,
 ) -> Outcome:
+    """One pass. Listing every child kind is the costly part, so pruning runs only when what decides
+    the set of children (the generation and the chosen revision) differs from `pruned`, the value
+    of `Outcome.prune_key` after the last pass that pruned (None: prune)."""
     meta_ = body["metadata"]
     name, namespace, uid = meta_["name"], meta_["namespace"], meta_["uid"]
     spec_raw = body.get("spec") or {}
@@ -109,7 +113,8 @@ def reconcile_service(
     error: tuple[str, str] | None = None
     warnings: list[str] = []
     family = _family_hint(spec_raw.get("taskDefinition"))
-    desired = int(spec_raw.get("desiredCount", 1) or 0)
+    desired = spec_raw.get("desiredCount", 1)
+    prune_key = pruned
     workload: dict | None = None
     try:
         cluster = check_cluster(namespace, clusters, spec_raw.get("cluster"))
@@ -135,24 +140,32 @@ def reconcile_service(
                 error = ("ChildConflict", applied.message)
             elif applied.action != "unchanged":
                 events.append(Event(f"{applied.action.capitalize()} {applied.ref}", f"Child{applied.action.capitalize()}"))
-            if applied.action != "conflict" and applied.ref.kind in ("Deployment", "DaemonSet"):
-                workload = applied.live
-        managed = f"{MANAGED_BY[0]}={MANAGED_BY[1]}"
-        cluster_selector = f"{managed},{meta.CLUSTER_LABEL}={names.label_value(cluster)}"
-        removed = prune(client, owner_uid=uid, keep=keep, kinds=SERVICE_CHILD_KINDS, namespace=namespace,
-                        selector=f"{cluster_selector},{meta.SERVICE_LABEL}={names.label_value(name)}")
-        removed += prune(client, owner_uid=uid, keep=keep, kinds=SHARED_CHILD_KINDS, namespace=namespace,
-                         selector=cluster_selector)
-        events += [Event(f"Deleted {ref}, no longer wanted", "ChildDeleted") for ref in removed]
+            if applied.ref.kind in ("Deployment", "DaemonSet"):
+                # A workload we do not control says nothing about this Service's tasks.
+                workload = None if applied.action == "conflict" else applied.live
+        key = (meta_.get("generation"), chosen.family, chosen.number)
+        if key != pruned:
+            events += _prune(client, uid=uid, name=name, namespace=namespace, cluster=cluster, keep=keep)
+            prune_key = key
     except ServiceError as e:
         error = (e.reason, str(e))
         if workload is None:
             workload = _find_workload(client, namespace, name, None)
     result = compute(
-        Observed(service=name, family=family, desired_count=desired, generation=meta_.get("generation", 0), workload=workload,
-                 replica_sets=replica_sets, tasks=tasks, error=error, warnings=warnings),
+        Observed(service=name, family=family, desired_count=desired, generation=meta_.get("generation", 0),
+                 workload=workload, replica_sets=replica_sets, tasks=tasks, error=error, warnings=warnings),
         body.get("status"), known_tasks, now)
-    return Outcome(result.status, events + result.events, result.known_tasks)
+    return Outcome(result.status, events + result.events, result.known_tasks, prune_key)
+
+
+def _prune(client: Client, *, uid: str, name: str, namespace: str, cluster: str, keep: list[Ref]) -> list[Event]:
+    managed = f"{MANAGED_BY[0]}={MANAGED_BY[1]}"
+    cluster_selector = f"{managed},{meta.CLUSTER_LABEL}={names.label_value(cluster)}"
+    removed = prune(client, owner_uid=uid, keep=keep, kinds=SERVICE_CHILD_KINDS, namespace=namespace,
+                    selector=f"{cluster_selector},{meta.SERVICE_LABEL}={names.label_value(name)}")
+    removed += prune(client, owner_uid=uid, keep=keep, kinds=SHARED_CHILD_KINDS, namespace=namespace,
+                     selector=cluster_selector)
+    return [Event(f"Deleted {ref}, no longer wanted", "ChildDeleted") for ref in removed]
 
 
 def service_ref(namespace: str, name: str) -> Ref:
