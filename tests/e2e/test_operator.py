@@ -241,8 +241,8 @@ def test_children_are_healed_and_pruned(app: App):
     # Deleting the Service deletes its children.
     kubectl("delete", ESVC, app.name, "-n", app.namespace, "--timeout=90s")
     wait_for("the Deployment gone", lambda: app.deployment() is None, timeout=90)
-    labelled = get("deployments,services,ingresses", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")
-    assert labelled["items"] == []
+    wait_for("every child gone", lambda: get("deployments,services,ingresses", "-n", app.namespace, "-l",
+                                             f"ecs.kube-ecs.dev/service={app.name}")["items"] == [], timeout=60)
 
 
 def test_cluster_with_services_cannot_be_deleted(app: App):
@@ -266,13 +266,13 @@ def test_cluster_with_services_cannot_be_deleted(app: App):
 def test_schema_errors_are_refused_at_apply(app: App):
     app.create(app.taskdef)
     bad = copy.deepcopy(app.service)
-    bad["spec"]["desiredCount"] = "two"
+    bad["spec"]["loadBalancers"] = "cats"
     result = kubectl("apply", "-f", "-", input=yaml.safe_dump(bad), check=False)
-    assert result.returncode != 0 and "spec.desiredCount" in result.stderr, result.stderr
+    assert result.returncode != 0 and "spec.loadBalancers" in result.stderr, result.stderr
     bad_td = copy.deepcopy(app.taskdef)
-    bad_td["spec"]["containerDefinitions"][0]["portMappings"][0]["containerPort"] = "eighty"
+    bad_td["spec"]["containerDefinitions"][0]["portMappings"] = {"containerPort": 80}
     result = kubectl("apply", "-f", "-", input=yaml.safe_dump(bad_td), check=False)
-    assert result.returncode != 0 and "containerPort" in result.stderr, result.stderr
+    assert result.returncode != 0 and "spec.containerDefinitions[0].portMappings" in result.stderr, result.stderr
     # A registered revision is immutable, and INACTIVE never goes back to ACTIVE.
     wait_for("revision 1", lambda: get("tdrev", f"{app.name}-1"))
     result = kubectl("patch", "tdrev", f"{app.name}-1", "--type", "merge", "-p",
