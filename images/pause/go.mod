@@ -1,0 +1,3 @@
+module kube-ecs.invalid/pause
+
+go 1.22
