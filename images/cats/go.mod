@@ -1,0 +1,3 @@
+module kube-ecs.invalid/cats
+
+go 1.22
