@@ -20,7 +20,7 @@ log "operator: building wheels of kube-ecs and its dependencies"
 SOURCE_DATE_EPOCH=315532800 "$REPO_DIR/.venv/bin/pip" wheel -q --wheel-dir "$ctx/wheels" "$REPO_DIR"
 cp "$REPO_DIR/images/operator/Dockerfile" "$ctx/"
 log "operator: building the image"
-DOCKER_BUILDKIT=0 docker build -q --build-arg BASE="$BASE_IMAGE" -t kube-ecs/operator:dev "$ctx" >/dev/null
+docker_build --build-arg BASE="$BASE_IMAGE" -t kube-ecs/operator:dev "$ctx"
 # The tag names the content, so a changed image rolls the Deployment and an unchanged one does not.
 image_id=$(docker image inspect -f '{{.Id}}' kube-ecs/operator:dev)
 IMAGE=kube-ecs/operator:${image_id:7:12}

@@ -1,0 +1,50 @@
+"""The kind cluster itself, before any operator: the sample app as a plain Deployment, Service and
+Ingress (locally built image, no pulls) answers through the ingress controller from the host."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from cluster import apply, get, http_get, kubectl, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def test_node_and_system_pods_are_ready():
+    [node] = get("nodes")["items"]
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+    pods = get("pods", "-n", "kube-system")["items"]
+    names = [p["metadata"]["name"] for p in pods]
+    for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "coredns"):
+        assert any(n.startswith(component) for n in names), f"no {component} pod in kube-system: {names}"
+    assert all(p["status"]["phase"] == "Running" for p in pods), [p["metadata"]["name"] for p in pods]
+
+
+def test_sample_app_is_served_through_the_ingress():
+    name = f"smoke-{uuid.uuid4().hex[:6]}"
+    host = f"{name}.localhost"
+    labels = {"app": name}
+    kubectl("create", "namespace", name)
+    try:
+        apply(
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": name},
+             "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+                 "metadata": {"labels": labels},
+                 "spec": {"containers": [{"name": "cats", "image": "kube-ecs/cats:1.0",
+                                          "ports": [{"containerPort": 80}],
+                                          "readinessProbe": {"httpGet": {"path": "/healthz", "port": 80}}}]}}}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": name},
+             "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 80}]}},
+            {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": name, "namespace": name},
+             "spec": {"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                 "service": {"name": name, "port": {"number": 80}}}}]}}]}},
+        )
+        kubectl("rollout", "status", f"deployment/{name}", "-n", name, "--timeout=120s")
+        code, body = wait_for(f"HTTP 200 from {host} through the ingress",
+                              lambda: (lambda r: r if r[0] == 200 else None)(http_get(host)), timeout=60)
+        assert "A container of cats" in body
+        [pod] = get("pods", "-n", name, "-l", f"app={name}")["items"]
+        assert pod["metadata"]["name"] in body, "the page names the task (pod) that served it"
+    finally:
+        kubectl("delete", "namespace", name, "--wait=false", check=False)
