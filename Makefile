@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up test test-unit cluster cluster-down images deploy undeploy run sample crds bench
+.PHONY: help venv up test test-unit cluster cluster-down images deploy undeploy run sample crds bench bench-cluster
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,3 +54,6 @@ crds: venv ## regenerate crds/ from botocore's ECS model
 
 bench: venv ## conversion benchmark over the task-definition corpus
 	$(BIN)/python tests/bench/bench_convert.py
+
+bench-cluster: venv ## operator figures on the cluster: apply → Ready time, operator RSS
+	$(BIN)/python tests/bench/bench_operator.py

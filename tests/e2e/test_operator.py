@@ -249,12 +249,3 @@ def test_operator_only_errors_land_in_status(app: App):
     # The operator keeps serving: fixing the reference makes the Service Ready.
     app.patch_service({"spec": {"taskDefinition": f"{app.name}:1"}})
     app.wait_ready()
-
-
-def test_operator_memory(record_property):
-    pod = operator_pod()
-    status = kubectl("exec", "-n", "kube-ecs-system", pod["metadata"]["name"], "--", "cat", "/proc/1/status").stdout
-    rss_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-    record_property("operator_rss_mib", round(rss_kib / 1024, 1))
-    print(f"\n[measure] operator RSS: {rss_kib / 1024:.1f} MiB")
-    assert rss_kib < 300 * 1024
