@@ -33,3 +33,10 @@ class InvalidSpec(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def join(path: str, key: str | int) -> str:
+    """The path of `key` inside `path`: `containerDefinitions[1]` + `portMappings` → `...[1].portMappings`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key

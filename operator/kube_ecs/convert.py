@@ -1,0 +1,175 @@
+"""`kube-ecs convert | validate`: an ECS task definition file → the TaskDefinition custom resource, or
+the Kubernetes objects it becomes, without a cluster. The same normalize/validate/builders as the
+operator: one code path.
+
+Input (a file or `-`): register-task-definition JSON (--cli-input-json), describe-task-definition
+output with or without its wrapper, a bare containerDefinitions array, YAML of any of those, or a
+TaskDefinition custom resource. Exit 0 when valid, 2 when not (one `path: message` line per problem
+on stderr), 1 when the file cannot be read; warnings for fields that do not carry over go to stderr.
+Never a traceback, whatever the input.
+
+`--manifests` builds a Service for the lone task definition: REPLICA, one task, named after the
+family, in namespace and cluster `default` (`--service FILE` takes a CreateService JSON instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kube_ecs import API_VERSION
+from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
+from kube_ecs.ecs.problems import InvalidSpec, Note, Problem
+from kube_ecs.ecs.validate import validate_service, validate_task_definition
+from kube_ecs.reconcile.revisions import family_name
+from kube_ecs.resources import build_service_manifests
+
+MAX_INPUT_BYTES = 8 * 1024 * 1024  # ECS refuses task definitions over 64 KiB; this only bounds the work
+DEFAULT_NAMESPACE = DEFAULT_CLUSTER = "default"
+EXIT_OK, EXIT_UNREADABLE, EXIT_INVALID = 0, 1, 2
+
+
+class Unreadable(Exception):
+    """The input is not a document at all (I/O, encoding, syntax); the message says why."""
+
+
+@dataclass(frozen=True)
+class Converted:
+    """A task definition as the operator would register it, or the problems that stop it."""
+
+    spec: dict | None
+    problems: list[Problem]
+    notes: list[Note]
+
+
+def parse(data: bytes, *, default_family: str = "") -> Any:
+    """Bytes → the document (JSON, else YAML). A TaskDefinition custom resource gives its spec; a
+    document without family gets `default_family` (a bare containerDefinitions array has none)."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise Unreadable(f"input is {len(data)} bytes; more than {MAX_INPUT_BYTES} is not a task definition")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise Unreadable(f"input is not UTF-8 (byte {e.start})") from None
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise Unreadable("input is nested too deeply") from None
+    except ValueError as json_error:
+        try:
+            document = yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError):
+            raise Unreadable(f"input is neither JSON nor YAML: {json_error}") from None
+    if isinstance(document, dict) and document.get("kind") == "TaskDefinition" and isinstance(document.get("spec"), dict):
+        name = (document.get("metadata") or {}).get("name")
+        document = {**({"family": name} if isinstance(name, str) else {}), **document["spec"]}
+    if isinstance(document, list):
+        document = {"containerDefinitions": document}
+    if isinstance(document, dict) and "family" not in document and "taskDefinition" not in document and default_family:
+        document = {"family": default_family, **document}
+    return document
+
+
+def convert(document: Any) -> Converted:
+    """normalize + validate, as the operator registers a revision."""
+    try:
+        spec, notes = normalize_task_definition(document)
+    except InvalidSpec as e:
+        return Converted(None, e.problems, [])
+    problems = validate_task_definition(spec)
+    return Converted(None if problems else spec, problems, notes)
+
+
+def custom_resource(spec: dict) -> dict:
+    return {"apiVersion": API_VERSION, "kind": "TaskDefinition", "metadata": {"name": family_name(spec["family"])},
+            "spec": spec}
+
+
+def default_service(family: str) -> dict:
+    return {"serviceName": family_name(family), "taskDefinition": family, "desiredCount": 1}
+
+
+def manifests(spec: dict, service: dict) -> list[dict]:
+    name = family_name(service["serviceName"])
+    return build_service_manifests(service=service, service_name=name, taskdef=spec, family=family_name(spec["family"]),
+                                   revision=1, namespace=DEFAULT_NAMESPACE, cluster=DEFAULT_CLUSTER)
+
+
+def _read(source: str) -> bytes:
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        with open(source, "rb") as f:
+            return f.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        raise Unreadable(f"{source}: {e.strerror}") from None
+
+
+def _default_family(source: str) -> str:
+    return "" if source == "-" else Path(source).stem.replace(".", "-")
+
+
+def _service(source: str | None, family: str) -> tuple[dict | None, list[Problem], list[Note]]:
+    if source is None:
+        return default_service(family), [], []
+    document = parse(_read(source))
+    try:
+        service, notes = normalize_service(document)
+    except InvalidSpec as e:
+        return None, [Problem(f"service.{p.path}" if p.path else "service", p.message) for p in e.problems], []
+    problems = validate_service(service)
+    return service, [Problem(f"service.{p.path}", p.message) for p in problems], notes
+
+
+def _report(problems: list[Problem], notes: list[Note]) -> int:
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    for problem in problems:
+        print(f"{problem}" if problem.path else f"error: {problem}", file=sys.stderr)
+    return EXIT_INVALID if problems else EXIT_OK
+
+
+def _run(args: argparse.Namespace, *, emit: bool) -> int:
+    try:
+        result = convert(parse(_read(args.file), default_family=_default_family(args.file)))
+        service_problems: list[Problem] = []
+        service_notes: list[Note] = []
+        service = None
+        if result.spec is not None and getattr(args, "manifests", False):
+            service, service_problems, service_notes = _service(args.service, result.spec["family"])
+    except Unreadable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    code = _report(result.problems + service_problems, result.notes + service_notes)
+    if code == EXIT_OK and emit:
+        objects = manifests(result.spec, service) if service is not None else [custom_resource(result.spec)]
+        sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False, width=120))
+    return code
+
+
+def _guarded(args: argparse.Namespace, *, emit: bool) -> int:
+    try:
+        return _run(args, emit=emit)
+    except Exception as e:  # never a traceback for a user's file; the message still names the bug
+        print(f"error: kube-ecs failed on this input ({type(e).__name__}: {e}); please report it", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    convert_parser = subparsers.add_parser(
+        "convert", help="ECS task definition → TaskDefinition custom resource (or --manifests: Kubernetes objects)")
+    convert_parser.add_argument("file", help="task definition JSON/YAML file, or - for stdin")
+    convert_parser.add_argument("--manifests", action="store_true",
+                                help="print the Kubernetes objects (Deployment, Service, ...) instead")
+    convert_parser.add_argument("--service", metavar="FILE",
+                                help="with --manifests: CreateService JSON/YAML (default: one REPLICA task)")
+    convert_parser.set_defaults(func=lambda args: _guarded(args, emit=True))
+    validate_parser = subparsers.add_parser("validate", help="check an ECS task definition file as ECS would")
+    validate_parser.add_argument("file", help="task definition JSON/YAML file, or - for stdin")
+    validate_parser.set_defaults(func=lambda args: _guarded(args, emit=False))

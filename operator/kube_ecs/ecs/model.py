@@ -1,0 +1,83 @@
+"""botocore's ECS service model: the one source of ECS field names, types and enums.
+
+kube-ecs extends two places of it: loadBalancers[].ingress (docs/decisions.md) and, for pasted
+describe-task-definition output, the read-only members of the `TaskDefinition` shape. Extensions are
+botocore shapes too, so every walker treats them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+import botocore.session
+from botocore import model as botocore_model
+
+TASK_DEFINITION = "RegisterTaskDefinitionRequest"
+CONTAINER = "ContainerDefinition"
+SERVICE = "CreateServiceRequest"
+CLUSTER = "CreateClusterRequest"
+# describe-task-definition's shape: the request's members plus read-only ones.
+DESCRIBED = "TaskDefinition"
+
+# Our extension shapes, in botocore's own JSON form.
+_EXTENSIONS = {
+    "KubeEcsIngress": {
+        "type": "structure",
+        "members": {"host": {"shape": "String"}, "path": {"shape": "String"}},
+    },
+    "String": {"type": "string"},
+}
+EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"}}
+
+
+@cache
+def service_model() -> botocore_model.ServiceModel:
+    return botocore.session.get_session().get_service_model("ecs")
+
+
+@cache
+def shape(name: str) -> botocore_model.Shape:
+    if name in _EXTENSIONS:
+        return botocore_model.ShapeResolver(_EXTENSIONS).get_shape_by_name(name)
+    return service_model().shape_for(name)
+
+
+@cache
+def members(structure: str) -> dict[str, botocore_model.Shape]:
+    """The members of structure `structure`, with kube-ecs's extensions."""
+    own = dict(shape(structure).members)
+    for name, extension in EXTENDED_MEMBERS.get(structure, {}).items():
+        own[name] = shape(extension)
+    return own
+
+
+def read_only_members() -> list[str]:
+    """Members describe-task-definition returns that register-task-definition does not take."""
+    return [name for name in shape(DESCRIBED).members if name not in shape(TASK_DEFINITION).members]
+
+
+def element(member: botocore_model.Shape) -> botocore_model.Shape:
+    """The shape inside lists (and map values): what a member holds once its containers are opened."""
+    while member.type_name in ("list", "map"):
+        member = member.member if member.type_name == "list" else member.value
+    return member
+
+
+def is_document(member: botocore_model.Shape) -> bool:
+    """A free-form JSON value (botocore `document`), with no members to check."""
+    return bool(member.metadata.get("document"))
+
+
+def walk(root: str) -> Iterator[tuple[str, str, botocore_model.Shape]]:
+    """(structure, member, member shape) for every member reachable from `root`, each structure once,
+    in model order (breadth first)."""
+    queue, seen = [root], {root}
+    while queue:
+        structure = queue.pop(0)
+        for name, member in members(structure).items():
+            yield structure, name, member
+            inner = element(member)
+            if inner.type_name == "structure" and not is_document(inner) and inner.name not in seen:
+                seen.add(inner.name)
+                queue.append(inner.name)
