@@ -50,11 +50,12 @@ def test_second_pass_writes_nothing():
     assert status_patch(first.status, again.status) is None
 
 
-def test_no_loadbalancers_prunes_service_and_ingress():
+def test_no_loadbalancers_prunes_the_ingress():
+    # The Kubernetes Service stays: the task's ports are still found by its DNS name (service.py).
     client = FakeClient()
     run(client, service())
     run(client, service(loadBalancers=[]))
-    assert kinds(client) == ["Deployment"]
+    assert kinds(client) == ["Deployment", "Service"]
 
 
 def test_missing_cluster_is_reported_and_nothing_is_made():
