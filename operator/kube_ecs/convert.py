@@ -5,8 +5,8 @@ operator: one code path.
 Input (a file or `-`): register-task-definition JSON (--cli-input-json), describe-task-definition
 output with or without its wrapper, a bare containerDefinitions array, YAML of any of those, or a
 TaskDefinition custom resource. Exit 0 when valid, 2 when not (one `path: message` line per problem
-on stderr), 1 when the file cannot be read; warnings for fields that do not carry over go to stderr.
-Never a traceback, whatever the input.
+on stderr; input that is not JSON/YAML, not UTF-8 or too large is invalid too), 1 when the file cannot
+be opened; warnings for fields that do not carry over go to stderr. Never a traceback, whatever the input.
 
 `--manifests` builds a Service for the lone task definition: REPLICA, one task, named after the
 family, in namespace and cluster `default` (`--service FILE` takes a CreateService JSON instead).
@@ -25,7 +25,7 @@ import yaml
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
-from kube_ecs.ecs.problems import InvalidSpec, Note, Problem
+from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 from kube_ecs.ecs.validate import validate_service, validate_task_definition
 from kube_ecs.reconcile.revisions import family_name
 from kube_ecs.resources import build_service_manifests
@@ -36,7 +36,7 @@ EXIT_OK, EXIT_UNREADABLE, EXIT_INVALID = 0, 1, 2
 
 
 class Unreadable(Exception):
-    """The input is not a document at all (I/O, encoding, syntax); the message says why."""
+    """The file cannot be opened or read; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -48,24 +48,29 @@ class Converted:
     notes: list[Note]
 
 
+def _bad(message: str) -> InvalidSpec:
+    return InvalidSpec([Problem("", message)])
+
+
 def parse(data: bytes, *, default_family: str = "") -> Any:
-    """Bytes → the document (JSON, else YAML). A TaskDefinition custom resource gives its spec; a
-    document without family gets `default_family` (a bare containerDefinitions array has none)."""
+    """Bytes → the document (JSON, else YAML); InvalidSpec when there is none. A TaskDefinition custom
+    resource gives its spec; a document without family gets `default_family` (a bare
+    containerDefinitions array has none)."""
     if len(data) > MAX_INPUT_BYTES:
-        raise Unreadable(f"input is {len(data)} bytes; more than {MAX_INPUT_BYTES} is not a task definition")
+        raise _bad(f"input is larger than {MAX_INPUT_BYTES} bytes: not a task definition")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise Unreadable(f"input is not UTF-8 (byte {e.start})") from None
+        raise _bad(f"input is not UTF-8 text (byte {e.start})") from None
     try:
         document = json.loads(text)
     except RecursionError:
-        raise Unreadable("input is nested too deeply") from None
+        raise _bad("input is nested too deeply") from None
     except ValueError as json_error:
         try:
             document = yaml.safe_load(text)
         except (yaml.YAMLError, RecursionError):
-            raise Unreadable(f"input is neither JSON nor YAML: {json_error}") from None
+            raise _bad(f"input is neither JSON nor YAML: {json_error}") from None
     if isinstance(document, dict) and document.get("kind") == "TaskDefinition" and isinstance(document.get("spec"), dict):
         name = (document.get("metadata") or {}).get("name")
         document = {**({"family": name} if isinstance(name, str) else {}), **document["spec"]}
@@ -116,15 +121,16 @@ def _default_family(source: str) -> str:
 
 
 def _service(source: str | None, family: str) -> tuple[dict | None, list[Problem], list[Note]]:
+    """The Service for --manifests (the default one without `source`), its problems and notes, paths
+    prefixed with `service.`."""
     if source is None:
         return default_service(family), [], []
-    document = parse(_read(source))
     try:
-        service, notes = normalize_service(document)
+        service, notes = normalize_service(parse(_read(source)))
+        problems = validate_service(service)
     except InvalidSpec as e:
-        return None, [Problem(f"service.{p.path}" if p.path else "service", p.message) for p in e.problems], []
-    problems = validate_service(service)
-    return service, [Problem(f"service.{p.path}", p.message) for p in problems], notes
+        service, notes, problems = None, [], e.problems
+    return service, [Problem(join("service", p.path) if p.path else "service", p.message) for p in problems], notes
 
 
 def _report(problems: list[Problem], notes: list[Note]) -> int:
@@ -137,7 +143,10 @@ def _report(problems: list[Problem], notes: list[Note]) -> int:
 
 def _run(args: argparse.Namespace, *, emit: bool) -> int:
     try:
-        result = convert(parse(_read(args.file), default_family=_default_family(args.file)))
+        try:
+            result = convert(parse(_read(args.file), default_family=_default_family(args.file)))
+        except InvalidSpec as e:
+            result = Converted(None, e.problems, [])
         service_problems: list[Problem] = []
         service_notes: list[Note] = []
         service = None

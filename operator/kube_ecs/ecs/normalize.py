@@ -164,7 +164,8 @@ def unwrap(raw: Any) -> tuple[dict, list[Note]]:
         # describe-task-definition --include TAGS puts the tags beside the task definition
         raw = {**raw["taskDefinition"], **({"tags": raw["tags"]} if raw.get("tags") else {})}
     read_only = [key for key in model.read_only_members() if key in raw]
-    notes = [Note(key, f"{rules.READ_ONLY}: {rules.RULES[f'{model.DESCRIBED}.{key}'].text}") for key in read_only]
+    rule = rules.RULES[f"{model.DESCRIBED}.{read_only[0]}"] if read_only else None
+    notes = [Note(", ".join(read_only), f"{rule.kind}: {rule.text}")] if rule else []
     return {k: v for k, v in raw.items() if k not in read_only}, notes
 
 
@@ -252,6 +253,10 @@ def _task_value_notes(spec: dict) -> list[Note]:
         path = join("containerDefinitions", i)
         if container.get("user"):
             notes += _user_note(join(path, "user"), container["user"])
+        command = container.get("healthCheck", {}).get("command") or ["NONE"]
+        if command[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            notes.append(Note(join(path, "healthCheck.command"), f"{rules.NOT_SUPPORTED}: a command not starting "
+                                                                 f"with CMD or CMD-SHELL is not run as a probe"))
         for j, requirement in enumerate(container.get("resourceRequirements", [])):
             if requirement["type"] != "GPU":
                 notes.append(Note(join(join(path, "resourceRequirements"), j),

@@ -332,6 +332,8 @@ def present(spec: dict, root: str) -> Iterator[tuple[str, Rule]]:
 
 def _present(value: Any, structure: str, path: str) -> Iterator[tuple[str, Rule]]:
     for key, item in value.items():
+        if item in ([], {}) or item is False:
+            continue  # an empty list or a false flag asks for nothing
         rule = rule_for(structure, key)
         where = join(path, key)
         if rule is not None and rule.kind in COVERING:

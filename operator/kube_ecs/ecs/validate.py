@@ -129,9 +129,9 @@ def _ports(path: str, container: dict, network_mode: str) -> Iterator[Problem]:
 
 def _health_check(path: str, check: dict) -> Iterator[Problem]:
     command = check.get("command") or []
-    if not command or command[0] not in ("CMD", "CMD-SHELL", "NONE"):
-        yield Problem(join(path, "command"), "The health check command must start with CMD, CMD-SHELL or NONE.")
-    elif command[0] != "NONE" and len(command) < 2:
+    if not command:
+        yield Problem(join(path, "command"), "The health check command cannot be empty.")
+    elif command[0] in ("CMD", "CMD-SHELL") and len(command) < 2:
         yield Problem(join(path, "command"), f"The health check command {command[0]} needs a command to run.")
     for field, (low, high) in HEALTH_CHECK_RANGES.items():
         if not low <= check[field] <= high:
