@@ -129,7 +129,7 @@ def _structure(value: dict, structure: str, path: str, problems: list[Problem]) 
         if item is not _DROP:
             out[key] = item
     for required in model.shape(structure).required_members:
-        if required not in out:
+        if value.get(required) in (None, ""):  # a present value of the wrong type has its own problem
             problems.append(Problem(join(path, required), "required field missing"))
     return out
 

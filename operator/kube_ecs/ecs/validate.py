@@ -16,6 +16,8 @@ from kube_ecs.ecs.problems import Problem, join
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _NAME_RULE = "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed."
 _RUN_TO_COMPLETION = ("COMPLETE", "SUCCESS")
+# Container lists whose entries are nothing without these members (botocore marks only some required).
+_ENTRY_MEMBERS = {"environment": ("name",), "secrets": ("name", "valueFrom"), "systemControls": ("namespace", "value")}
 MIN_CONTAINER_MEMORY = 6  # MiB, ECS's floor for a container's memory and memoryReservation
 
 # Fargate's task sizes: cpu units → the memory values (MiB) allowed with it.
@@ -292,10 +294,11 @@ def _container(i: int, container: dict, spec: dict, names: set[str], volumes: se
         if requirement["type"] == "GPU" and not str(requirement.get("value", "")).isdigit():
             yield Problem(join(join(join(path, "resourceRequirements"), j), "value"),
                           "The GPU resource requirement value must be a whole number.")
-    for j, secret in enumerate(container.get("secrets", [])):
-        for field in ("name", "valueFrom"):
-            if not secret.get(field):
-                yield Problem(join(join(join(path, "secrets"), j), field), f"A secret needs a {field}.")
+    for field, needed in _ENTRY_MEMBERS.items():
+        for j, entry in enumerate(container.get(field, [])):
+            for member in needed:
+                if entry.get(member) in (None, ""):
+                    yield Problem(join(join(join(path, field), j), member), f"Each of {field} needs a {member}.")
 
 
 def validate_task_definition(spec: dict) -> list[Problem]:
@@ -337,7 +340,13 @@ def validate_task_definition(spec: dict) -> list[Problem]:
     if proxy and spec["networkMode"] != "awsvpc":
         problems.append(Problem("proxyConfiguration", "Proxy configuration requires networkMode=awsvpc."))
     problems += _firelens(containers)
+    problems += _tags(spec)
     return problems + _rejected(spec, model.TASK_DEFINITION)
+
+
+def _tags(spec: dict) -> list[Problem]:
+    return [Problem(join(join("tags", i), "key"), "Each of tags needs a key.")
+            for i, tag in enumerate(spec.get("tags", [])) if not tag.get("key")]
 
 
 def _firelens(containers: list[dict]) -> Iterator[Problem]:
@@ -396,4 +405,4 @@ def validate_service(spec: dict) -> list[Problem]:
         if constraint.get("type") == "memberOf" and not constraint.get("expression"):
             problems.append(Problem(join(join("placementConstraints", i), "expression"),
                                     "A memberOf constraint needs an expression."))
-    return problems + _rejected(spec, model.SERVICE)
+    return problems + _tags(spec) + _rejected(spec, model.SERVICE)

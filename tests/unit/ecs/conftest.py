@@ -45,8 +45,10 @@ def _jsonschema(node: dict) -> dict:
             out["additionalProperties"] = _jsonschema(node["additionalProperties"])
         if "items" in node:
             out["items"] = _jsonschema(node["items"])
-    if node.get("nullable"):
-        out = {"anyOf": [{"type": "null"}, out]}
+    if node.get("nullable") and "type" in out:
+        out["type"] = [*(out["type"] if isinstance(out["type"], list) else [out["type"]]), "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
     return out
 
 

@@ -1,0 +1,128 @@
+"""`kube-ecs convert | validate`: exit codes, output, stderr lines, and no traceback for any input."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import sys
+
+import pytest
+import yaml
+
+from kube_ecs import cli, convert
+
+from .conftest import VALID
+
+WEB = {"family": "Web_App", "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "memory": 128,
+                                                      "portMappings": [{"containerPort": 80}], "ulimits": [
+                                                          {"name": "nofile", "softLimit": 1024, "hardLimit": 1024}]}]}
+
+
+def run(capsys, monkeypatch, args: list[str], stdin: bytes | None = None) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    code = cli.main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_convert_prints_the_custom_resource(capsys, monkeypatch):
+    code, out, err = run(capsys, monkeypatch, ["convert", "-"], json.dumps(WEB).encode())
+    [resource] = yaml.safe_load_all(out)
+    assert code == 0 and resource["apiVersion"] == "ecs.kube-ecs.dev/v1alpha1" and resource["kind"] == "TaskDefinition"
+    assert resource["metadata"]["name"] == "web-app" and resource["spec"]["family"] == "Web_App"
+    assert err == ("warning: containerDefinitions[0].ulimits: not supported on Kubernetes: ignored (Kubernetes has "
+                   "no per-container ulimits: the node's limits apply)\n")
+
+
+def test_convert_manifests_with_the_default_service(capsys, monkeypatch, tmp_path):
+    path = tmp_path / "web.json"
+    path.write_text(json.dumps(WEB))
+    code, out, _ = run(capsys, monkeypatch, ["convert", "--manifests", str(path)])
+    objects = list(yaml.safe_load_all(out))
+    assert code == 0 and [o["kind"] for o in objects] == ["Deployment", "Service"]
+    assert objects[0]["metadata"]["namespace"] == "default" and objects[0]["spec"]["replicas"] == 1
+    assert objects[0]["metadata"]["name"] == "web-app"
+
+
+def test_convert_manifests_with_a_service_file(capsys, monkeypatch, tmp_path):
+    (tmp_path / "td.json").write_text(json.dumps(WEB))
+    (tmp_path / "svc.yaml").write_text(yaml.safe_dump({"serviceName": "front", "taskDefinition": "Web_App", "desiredCount": 3,
+                                                       "loadBalancers": [{"containerName": "web", "containerPort": 80}]}))
+    code, out, _ = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--service",
+                                             str(tmp_path / "svc.yaml")])
+    objects = list(yaml.safe_load_all(out))
+    assert code == 0 and [o["kind"] for o in objects] == ["Deployment", "Service", "Ingress"]
+    assert objects[0]["spec"]["replicas"] == 3 and objects[0]["metadata"]["name"] == "front"
+    (tmp_path / "bad.yaml").write_text("serviceName: front\ndesiredCount: -1\n")
+    code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--service",
+                                               str(tmp_path / "bad.yaml")])
+    assert (code, out) == (2, "") and "service.desiredCount: The desired count cannot be negative." in err
+
+
+def test_bare_array_takes_its_family_from_the_file_name(capsys, monkeypatch, tmp_path):
+    path = tmp_path / "my.app.json"
+    path.write_text(json.dumps(WEB["containerDefinitions"]))
+    code, out, _ = run(capsys, monkeypatch, ["convert", str(path)])
+    assert code == 0 and yaml.safe_load(out)["spec"]["family"] == "my-app"
+
+
+def test_a_custom_resource_is_accepted_as_input(capsys, monkeypatch):
+    resource = {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "cats"},
+                "spec": {"containerDefinitions": WEB["containerDefinitions"]}}
+    code, out, _ = run(capsys, monkeypatch, ["convert", "-"], yaml.safe_dump(resource).encode())
+    assert code == 0 and yaml.safe_load(out)["spec"]["family"] == "cats"
+
+
+def test_validate_exit_codes_and_lines(capsys, monkeypatch):
+    assert run(capsys, monkeypatch, ["validate", "-"], json.dumps(WEB).encode())[:2] == (0, "")
+    bad = {**WEB, "containerDefinitions": [{**WEB["containerDefinitions"][0], "memoryReservation": 512}]}
+    code, out, err = run(capsys, monkeypatch, ["validate", "-"], json.dumps(bad).encode())
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == ("containerDefinitions[0].memoryReservation: Invalid 'memoryReservation' setting for "
+                                    "container 'web'. It must be less than or equal to 'memory' (128 MiB).")
+    assert run(capsys, monkeypatch, ["validate", "/nonexistent/td.json"])[0] == 1
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"{", b"\xff\xfe\x00", b"[" * 100_000, b"null", b"42", b'"x"', b"- a\n- b\n", b"{'a': [}",
+    b"family: x\ncontainerDefinitions: {a: 1}\n", b"{\"family\": \"x\", \"containerDefinitions\": [null, 1, \"x\"]}",
+    b"x" * (convert.MAX_INPUT_BYTES + 1), b"\xef\xbb\xbf{\"family\": \"bom\"}",
+])
+def test_hostile_input_never_raises(capsys, monkeypatch, data):
+    code, out, err = run(capsys, monkeypatch, ["validate", "-"], data)
+    assert code == 2 and out == "" and err and "Traceback" not in err and "please report" not in err
+
+
+def _mutations(value, rng):
+    """`value` with one node replaced by a value of another type."""
+    paths = []
+
+    def collect(node, path):
+        paths.append(path)
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in children:
+            collect(child, (*path, key))
+
+    collect(value, ())
+    for path in rng.sample(paths, min(len(paths), 25)):
+        mutated = json.loads(json.dumps(value))
+        if not path:
+            continue
+        parent = mutated
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = rng.choice([None, "", "x", -1, 0, 10**12, 1.5, True, [], {}, [{}], {"a": None}])
+        yield mutated
+
+
+def test_mutated_corpus_never_crashes():
+    """Wrong types, negative numbers and empty values anywhere: problems, never an exception."""
+    rng = random.Random(7)
+    for path in VALID:
+        document = convert.parse(path.read_bytes(), default_family=path.stem)
+        for mutated in _mutations(document, rng):
+            result = convert.convert(mutated)
+            if result.spec is not None:
+                convert.manifests(result.spec, convert.default_service(result.spec["family"]))

@@ -1,0 +1,90 @@
+"""Every member of the ECS shapes kube-ecs takes has exactly one rule, checked against the installed
+botocore model: a new ECS field fails this test until someone decides what it becomes."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+
+from kube_ecs import cli
+from kube_ecs.ecs import coverage, model, rules
+
+ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest")
+
+
+def botocore_members(root: str):
+    """(shape path, ancestors' shape paths) of every member reachable from `root`, straight from botocore."""
+    ecs = botocore.session.get_session().get_service_model("ecs")
+
+    def inner(shape):
+        while shape.type_name in ("list", "map"):
+            shape = shape.member if shape.type_name == "list" else shape.value
+        return shape
+
+    def walk(shape, ancestors, seen):
+        for name, member in shape.members.items():
+            path = f"{shape.name}.{name}"
+            yield path, ancestors
+            nested = inner(member)
+            if nested.type_name == "structure" and nested.name not in seen:
+                yield from walk(nested, (*ancestors, path), seen | {nested.name})
+
+    yield from walk(ecs.shape_for(root), (), frozenset({root}))
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_every_botocore_member_has_a_rule(root):
+    missing = []
+    for path, ancestors in botocore_members(root):
+        covering = [a for a in ancestors if rules.RULES.get(a) and rules.RULES[a].kind in rules.COVERING]
+        if path not in rules.RULES and not covering:
+            missing.append(path)
+    assert missing == [], f"ECS fields without a rule in kube_ecs/ecs/rules.py: {missing}"
+
+
+def test_container_definition_is_covered_member_by_member():
+    members = model.shape("ContainerDefinition").members
+    assert all(f"ContainerDefinition.{m}" in rules.RULES for m in members)
+
+
+def test_no_rule_names_a_member_that_does_not_exist():
+    for key in rules.RULES:
+        structure, member = key.split(".")
+        assert member in model.members(structure), key
+
+
+def test_rules_are_one_of_the_kinds_and_say_something():
+    assert {r.kind for r in rules.RULES.values()} == {rules.MAPPED, rules.REPORTED, rules.REJECTED, rules.READ_ONLY}
+    assert all(len(r.text) >= 3 for r in rules.RULES.values())
+
+
+def test_rows_cover_nested_members_of_reported_fields():
+    rows = {(r.path, r.covered_by): r for r in rules.rows("RegisterTaskDefinitionRequest")}
+    ulimit = rows[("Ulimit.softLimit", "ContainerDefinition.ulimits")]
+    assert ulimit.rule.kind == rules.REPORTED
+    # KeyValuePair is both environment (mapped) and proxyConfiguration.properties (reported).
+    assert rows[("KeyValuePair.value", "KeyValuePair.value")].rule.kind == rules.MAPPED
+    assert rows[("KeyValuePair.value", "RegisterTaskDefinitionRequest.proxyConfiguration")].rule.kind == rules.REPORTED
+
+
+def test_present_finds_reported_and_rejected_fields_with_their_paths():
+    spec = {"containerDefinitions": [{"name": "a", "ulimits": [{"name": "nofile"}], "environmentFiles": [{"value": "x"}],
+                                      "links": [], "disableNetworking": False}],
+            "volumes": [{"name": "v", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "transitEncryption": "ENABLED"}}]}
+    found = {path: rule.kind for path, rule in rules.present(spec, "RegisterTaskDefinitionRequest")}
+    assert found == {"containerDefinitions[0].ulimits": rules.REPORTED,
+                     "containerDefinitions[0].environmentFiles": rules.REJECTED,
+                     "volumes[0].efsVolumeConfiguration.transitEncryption": rules.REPORTED}
+
+
+def test_coverage_command_prints_every_member(capsys):
+    assert cli.main(["coverage"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(coverage.table())
+    assert not [line for line in out if "MISSING" in line]
+    healthcheck = next(line for line in out if line.startswith("ContainerDefinition.healthCheck "))
+    assert "mapped" in healthcheck and "probe" in healthcheck
+    assert any(line.startswith("ContainerDefinition.ulimits ") and "reported" in line for line in out)
+    assert cli.main(["coverage", "--kind", "rejected"]) == 0
+    rejected = capsys.readouterr().out.splitlines()
+    assert rejected and all(" rejected " in line for line in rejected)
