@@ -76,7 +76,7 @@ def _show(value: Any) -> str:
     return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}" if not isinstance(value, (dict, list)) else kind
 
 
-def read(value: Any, member: Shape, path: str, problems: list[Problem]) -> Any:
+def _read(value: Any, member: Shape, path: str, problems: list[Problem]) -> Any:
     """`value` read as botocore shape `member` (the value, or _DROP); type errors go to `problems`."""
     if value is None:
         return _DROP
@@ -92,13 +92,13 @@ def read(value: Any, member: Shape, path: str, problems: list[Problem]) -> Any:
         if not isinstance(value, list):
             problems.append(Problem(path, f"must be a list, not {_show(value)}"))
             return _DROP
-        items = (read(item, member.member, join(path, i), problems) for i, item in enumerate(value))
+        items = (_read(item, member.member, join(path, i), problems) for i, item in enumerate(value))
         return [item for item in items if item is not _DROP]
     if kind == "map":
         if not isinstance(value, dict):
             problems.append(Problem(path, f"must be an object, not {_show(value)}"))
             return _DROP
-        entries = ((str(k), read(v, member.value, join(path, str(k)), problems)) for k, v in value.items())
+        entries = ((str(k), _read(v, member.value, join(path, str(k)), problems)) for k, v in value.items())
         return {k: v for k, v in entries if v is not _DROP}
     if kind in ("integer", "long"):
         return _integer(value, path, problems)
@@ -125,7 +125,7 @@ def _structure(value: dict, structure: str, path: str, problems: list[Problem]) 
             continue
         if item == "" and member.type_name == "string":
             continue  # "" is how files write "unset"
-        item = read(item, member, where, problems)
+        item = _read(item, member, where, problems)
         if item is not _DROP:
             out[key] = item
     for required in model.shape(structure).required_members:

@@ -20,15 +20,15 @@ _RUN_TO_COMPLETION = ("COMPLETE", "SUCCESS")
 _ENTRY_MEMBERS = {"environment": ("name",), "secrets": ("name", "valueFrom"), "systemControls": ("namespace", "value")}
 MIN_CONTAINER_MEMORY = 6  # MiB, ECS's floor for a container's memory and memoryReservation
 
-# Fargate's task sizes: cpu units → the memory values (MiB) allowed with it.
-FARGATE_SIZES: dict[int, range] = {
-    256: range(512, 2049, 512),  # 512 MiB, 1 GB, 2 GB (1536 is not in ECS's table)
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
-    8192: range(16384, 61441, 4096),
-    16384: range(32768, 122881, 8192),
+# Fargate's task sizes (ECS's table): cpu units → the memory values (MiB) allowed with it.
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
 }
 # Ranges ECS accepts (inclusive).
 HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "startPeriod": (0, 300)}
@@ -37,9 +37,10 @@ EPHEMERAL_GIB = (21, 200)
 STOP_TIMEOUT_MAX = 120
 
 
-def _fargate_memory(cpu: int) -> list[int]:
-    allowed = FARGATE_SIZES[cpu]
-    return [m for m in allowed if cpu != 256 or m != 1536]
+def _memory_choices(allowed: tuple[int, ...]) -> str:
+    if len(allowed) <= 4:
+        return f"one of {', '.join(map(str, allowed))} MiB"
+    return f"{allowed[0]} to {allowed[-1]} MiB in steps of {allowed[1] - allowed[0]}"
 
 
 def _rejected(spec: dict, root: str) -> list[Problem]:
@@ -60,11 +61,10 @@ def _task_size(spec: dict, fargate: bool) -> Iterator[Problem]:
         if cpu is not None and cpu not in FARGATE_SIZES:
             yield Problem("cpu", f"Invalid 'cpu' setting for task. Fargate takes {', '.join(map(str, FARGATE_SIZES))} "
                                  f"cpu units, not {cpu}.")
-        elif cpu is not None and memory is not None and memory not in _fargate_memory(cpu):
-            allowed = _fargate_memory(cpu)
+        elif cpu is not None and memory is not None and memory not in FARGATE_SIZES[cpu]:
             yield Problem("memory", f"Invalid 'memory' setting for task. No Fargate configuration exists for "
                                     f"{cpu} CPU units and {memory} MiB: with {cpu} CPU units memory is "
-                                    f"{allowed[0]} to {allowed[-1]} MiB in steps of {allowed[1] - allowed[0]}.")
+                                    f"{_memory_choices(FARGATE_SIZES[cpu])}.")
     elif cpu is not None and not EC2_TASK_CPU[0] <= cpu <= EC2_TASK_CPU[1]:
         yield Problem("cpu", f"Invalid 'cpu' setting for task. Task cpu must be between {EC2_TASK_CPU[0]} and "
                              f"{EC2_TASK_CPU[1]} cpu units.")
