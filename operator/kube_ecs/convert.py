@@ -4,7 +4,7 @@ operator: one code path.
 
 Input (a file or `-`): register-task-definition JSON (--cli-input-json), describe-task-definition
 output with or without its wrapper, a bare containerDefinitions array, YAML of any of those, or a
-TaskDefinition custom resource. Exit 0 when valid, 2 when not (one `path: message` line per problem
+TaskDefinition custom resource (alone or among other YAML documents). Exit 0 when valid, 2 when not (one `path: message` line per problem
 on stderr; input that is not JSON/YAML, not UTF-8 or too large is invalid too), 1 when the file cannot
 be opened; warnings for fields that do not carry over go to stderr. Never a traceback, whatever the input.
 
@@ -68,9 +68,10 @@ def parse(data: bytes, *, default_family: str = "") -> Any:
         raise _bad("input is nested too deeply") from None
     except ValueError as json_error:
         try:
-            document = yaml.safe_load(text)
+            documents = list(yaml.safe_load_all(text))
         except (yaml.YAMLError, RecursionError):
             raise _bad(f"input is neither JSON nor YAML: {json_error}") from None
+        document = _task_definition_document(documents)
     if isinstance(document, dict) and document.get("kind") == "TaskDefinition" and isinstance(document.get("spec"), dict):
         name = (document.get("metadata") or {}).get("name")
         document = {**({"family": name} if isinstance(name, str) else {}), **document["spec"]}
@@ -79,6 +80,17 @@ def parse(data: bytes, *, default_family: str = "") -> Any:
     if isinstance(document, dict) and "family" not in document and "taskDefinition" not in document and default_family:
         document = {"family": default_family, **document}
     return document
+
+
+def _task_definition_document(documents: list[Any]) -> Any:
+    """The one document of a YAML stream, or its TaskDefinition custom resource (a file such as
+    manifests/samples/cats.yaml holds a Cluster, a TaskDefinition and a Service)."""
+    if len(documents) == 1:
+        return documents[0]
+    resources = [d for d in documents if isinstance(d, dict) and d.get("kind") == "TaskDefinition"]
+    if len(resources) != 1:
+        raise _bad(f"input has {len(documents)} YAML documents and {len(resources)} TaskDefinitions: give one")
+    return resources[0]
 
 
 def convert(document: Any) -> Converted:

@@ -126,3 +126,14 @@ def test_mutated_corpus_never_crashes():
             result = convert.convert(mutated)
             if result.spec is not None:
                 convert.manifests(result.spec, convert.default_service(result.spec["family"]))
+
+
+def test_the_task_definition_of_a_multi_document_yaml(capsys, monkeypatch):
+    """As in manifests/samples: a Cluster, a TaskDefinition and a Service in one file."""
+    resource = {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "cats"},
+                "spec": WEB}
+    stream = yaml.safe_dump_all([{"kind": "Cluster", "metadata": {"name": "demo"}}, resource, {"kind": "Service"}])
+    code, out, _ = run(capsys, monkeypatch, ["convert", "--manifests", "-"], stream.encode())
+    assert code == 0 and [o["kind"] for o in yaml.safe_load_all(out)] == ["Deployment", "Service"]
+    code, _, err = run(capsys, monkeypatch, ["validate", "-"], b"kind: Cluster\n---\nkind: Service\n")
+    assert code == 2 and err == "error: input has 2 YAML documents and 0 TaskDefinitions: give one\n"

@@ -9,7 +9,7 @@ import pytest
 from kube_ecs import cli
 from kube_ecs.ecs import coverage, model, rules
 
-ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest")
+ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest", "CreateClusterRequest")
 
 
 def botocore_members(root: str):
