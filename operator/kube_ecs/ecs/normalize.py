@@ -38,15 +38,25 @@ _SAME_PORT_MODES = ("awsvpc", "host")  # where hostPort is containerPort
 # --- reading values by their botocore shape -------------------------------------------------------
 
 
-def _integer(value: Any, path: str, problems: list[Problem]) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
+def _whole(value: Any) -> int | None:
+    """An int from an int, a whole float or a string of digits (files quote numbers); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _INTEGER.match(value):
         return int(value)
-    problems.append(Problem(path, f"must be an integer, not {_show(value)}"))
-    return _DROP
+    return None
+
+
+def _integer(value: Any, path: str, problems: list[Problem]) -> Any:
+    number = _whole(value)
+    if number is None:
+        problems.append(Problem(path, f"must be an integer, not {_show(value)}"))
+        return _DROP
+    return number
 
 
 def _number(value: Any, path: str, problems: list[Problem]) -> Any:
@@ -71,9 +81,14 @@ def _string(value: Any, member: Shape, path: str, problems: list[Problem]) -> An
 
 
 def _show(value: Any) -> str:
-    kind = {dict: "an object", list: "a list", bool: "a boolean", str: "a string"}.get(type(value), "a number")
+    """How a problem names a value: its type, and the value itself when it is short to show."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    kind = {bool: "a boolean", str: "a string"}.get(type(value), "a number")
     text = repr(value)
-    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}" if not isinstance(value, (dict, list)) else kind
+    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}"
 
 
 def _read(value: Any, member: Shape, path: str, problems: list[Problem]) -> Any:
@@ -136,16 +151,11 @@ def _structure(value: dict, structure: str, path: str, problems: list[Problem]) 
 
 def task_size(value: Any, field: str) -> int | None:
     """Task `cpu` ("256", 256, "0.25 vCPU") or `memory` ("512", "1 GB") → cpu units / MiB; None if unreadable."""
+    if (number := _whole(value)) is not None:
+        return number
     unit, factor = _TASK_SIZES[field]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        if _INTEGER.match(value):
-            return int(value)
-        if found := unit.match(value):
-            return round(float(found[1]) * factor)
+    if isinstance(value, str) and (found := unit.match(value)):
+        return round(float(found[1]) * factor)
     return None
 
 
@@ -154,7 +164,7 @@ def task_size(value: Any, field: str) -> int | None:
 
 def unwrap(raw: Any) -> tuple[dict, list[Note]]:
     """The register-task-definition request inside `raw` (describe output, its wrapper or a bare
-    containerDefinitions array), without describe's read-only fields (each with a note)."""
+    containerDefinitions array), without describe's read-only fields (one note names them)."""
     if isinstance(raw, list):
         raw = {"containerDefinitions": raw}
     if not isinstance(raw, dict):
@@ -177,8 +187,8 @@ def _task_sizes(raw: dict, problems: list[Problem]) -> dict:
             continue
         size = task_size(raw[field], field)
         if size is None:
-            problems.append(Problem(field, f"Invalid '{field}' setting for task: {raw[field]!r} is neither a "
-                                           f"number nor {'vCPUs' if field == 'cpu' else 'GB'}."))
+            problems.append(Problem(field, f"Invalid '{field}' setting for task: {_show(raw[field])} is neither "
+                                           f"a number nor {'vCPUs' if field == 'cpu' else 'GB'}."))
         out[field] = size
     return out
 
