@@ -125,8 +125,6 @@ def _ports(path: str, container: dict, network_mode: str) -> Iterator[Problem]:
                                                    f"ports in port mappings must match.")
         if mapping.get("containerPortRange") and port is not None:
             yield Problem(where, "containerPort and containerPortRange cannot both be set.")
-        if mapping.get("appProtocol") and not mapping.get("name"):
-            yield Problem(join(where, "appProtocol"), "appProtocol requires the port mapping to have a name.")
 
 
 def _health_check(path: str, check: dict) -> Iterator[Problem]:
@@ -265,10 +263,6 @@ def _volumes(spec: dict) -> Iterator[Problem]:
             if auth.get("accessPointId") and efs.get("rootDirectory", "/") != "/":
                 yield Problem(join(where, "efsVolumeConfiguration.rootDirectory"),
                               "The root directory must be omitted or '/' when an access point is used.")
-        docker = volume.get("dockerVolumeConfiguration", {})
-        if docker.get("autoprovision") and docker.get("scope") != "shared":
-            yield Problem(join(where, "dockerVolumeConfiguration.autoprovision"),
-                          "autoprovision is only supported for volumes with scope 'shared'.")
 
 
 def _container(i: int, container: dict, spec: dict, names: set[str], volumes: set[str]) -> Iterator[Problem]:
@@ -382,15 +376,10 @@ def validate_service(spec: dict) -> list[Problem]:
         problems.append(Problem("capacityProviderStrategy", "Specifying both a launch type and capacity provider "
                                                             "strategy is not supported. Remove one and try again."))
     config = spec.get("deploymentConfiguration", {})
-    minimum, maximum = config.get("minimumHealthyPercent"), config.get("maximumPercent")
+    minimum = config.get("minimumHealthyPercent")
     if minimum is not None and not 0 <= minimum <= 100:
         problems.append(Problem("deploymentConfiguration.minimumHealthyPercent",
                                 "minimumHealthyPercent must be between 0 and 100."))
-    if maximum is not None and maximum < 100 and not daemon:
-        problems.append(Problem("deploymentConfiguration.maximumPercent", "maximumPercent must be at least 100."))
-    if daemon and maximum not in (None, 100):
-        problems.append(Problem("deploymentConfiguration.maximumPercent",
-                                "The maximumPercent of a DAEMON service must be 100."))
     if spec.get("healthCheckGracePeriodSeconds", 0) < 0:
         problems.append(Problem("healthCheckGracePeriodSeconds", "The health check grace period cannot be negative."))
     for i, balancer in enumerate(spec.get("loadBalancers", [])):

@@ -141,8 +141,7 @@ def test_service_rules():
     assert service(schedulingStrategy="DAEMON", placementStrategy=[{"type": "spread", "field": "instanceId"}]) == [
         "placementStrategy: Placement strategies are not supported with the DAEMON scheduling strategy."]
     assert service(deploymentConfiguration={"minimumHealthyPercent": 150, "maximumPercent": 50}) == [
-        "deploymentConfiguration.minimumHealthyPercent: minimumHealthyPercent must be between 0 and 100.",
-        "deploymentConfiguration.maximumPercent: maximumPercent must be at least 100."]
+        "deploymentConfiguration.minimumHealthyPercent: minimumHealthyPercent must be between 0 and 100."]
     assert service(serviceName="my service") == [
         "serviceName: Invalid service name. Up to 255 letters (uppercase and lowercase), numbers, underscores, and "
         "hyphens are allowed."]
