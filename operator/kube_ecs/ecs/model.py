@@ -57,16 +57,16 @@ def read_only_members() -> list[str]:
     return [name for name in shape(DESCRIBED).members if name not in shape(TASK_DEFINITION).members]
 
 
-def element(member: botocore_model.Shape) -> botocore_model.Shape:
-    """The shape inside lists (and map values): what a member holds once its containers are opened."""
-    while member.type_name in ("list", "map"):
-        member = member.member if member.type_name == "list" else member.value
-    return member
-
-
 def is_document(member: botocore_model.Shape) -> bool:
     """A free-form JSON value (botocore `document`), with no members to check."""
     return bool(member.metadata.get("document"))
+
+
+def nested(member: botocore_model.Shape) -> str | None:
+    """The structure a member holds (inside its lists and maps), or None (scalars, documents)."""
+    while member.type_name in ("list", "map"):
+        member = member.member if member.type_name == "list" else member.value
+    return member.name if member.type_name == "structure" and not is_document(member) else None
 
 
 def walk(root: str) -> Iterator[tuple[str, str, botocore_model.Shape]]:
@@ -77,7 +77,7 @@ def walk(root: str) -> Iterator[tuple[str, str, botocore_model.Shape]]:
         structure = queue.pop(0)
         for name, member in members(structure).items():
             yield structure, name, member
-            inner = element(member)
-            if inner.type_name == "structure" and not is_document(inner) and inner.name not in seen:
-                seen.add(inner.name)
-                queue.append(inner.name)
+            inner = nested(member)
+            if inner and inner not in seen:
+                seen.add(inner)
+                queue.append(inner)

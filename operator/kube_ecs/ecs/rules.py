@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from typing import Any
 
@@ -314,10 +315,10 @@ def _rows(structure: str, cover: tuple[str, Rule] | None, seen: frozenset[str] =
         path = f"{structure}.{name}"
         covered_by, rule = cover if cover else (path, RULES.get(path))
         yield Row(path, rule, covered_by)
-        inner = model.element(member)
-        if inner.type_name == "structure" and not model.is_document(inner) and inner.name not in seen:
+        inner = model.nested(member)
+        if inner and inner not in seen:
             inherited = (covered_by, rule) if cover or (rule and rule.kind in COVERING) else None
-            yield from _rows(inner.name, inherited, seen | {structure})
+            yield from _rows(inner, inherited, seen | {structure})
 
 
 def rule_for(structure: str, member: str) -> Rule | None:
@@ -330,20 +331,32 @@ def present(spec: dict, root: str) -> Iterator[tuple[str, Rule]]:
     yield from _present(spec, root, "")
 
 
-def _present(value: Any, structure: str, path: str) -> Iterator[tuple[str, Rule]]:
-    for key, item in value.items():
-        if item in ([], {}) or item is False:
-            continue  # an empty list or a false flag asks for nothing
-        rule = rule_for(structure, key)
-        where = join(path, key)
+@cache
+def _decisions(structure: str) -> dict[str, Rule | str]:
+    """What `_present` does with each member of `structure`: its covering rule, or the structure to
+    look into; members with neither are not listed."""
+    decisions: dict[str, Rule | str] = {}
+    for name, member in model.members(structure).items():
+        rule = rule_for(structure, name)
         if rule is not None and rule.kind in COVERING:
-            yield where, rule
-            continue
-        member = model.members(structure).get(key)
-        inner = model.element(member) if member is not None else None
-        if inner is not None and inner.type_name == "structure" and not model.is_document(inner):
+            decisions[name] = rule
+        elif inner := model.nested(member):
+            decisions[name] = inner
+    return decisions
+
+
+def _present(value: dict, structure: str, path: str) -> Iterator[tuple[str, Rule]]:
+    decisions = _decisions(structure)
+    for key, item in value.items():
+        decision = decisions.get(key)
+        if decision is None or item in ([], {}) or item is False:
+            continue  # an empty list or a false flag asks for nothing
+        where = join(path, key)
+        if isinstance(decision, Rule):
+            yield where, decision
+        else:
             for item_path, element in _elements(item, where):
-                yield from _present(element, inner.name, item_path)
+                yield from _present(element, decision, item_path)
 
 
 def _elements(value: Any, path: str) -> Iterator[tuple[str, dict]]:
