@@ -39,6 +39,9 @@ class App:
         cluster, taskdef, service = copy.deepcopy(sample())
         cluster["metadata"]["name"] = cluster["spec"]["clusterName"] = name
         taskdef["metadata"]["name"] = taskdef["spec"]["family"] = name
+        # Half the sample's cpu: the node's 2 cores also hold the control plane, the sample and
+        # rollouts that surge to twice the tasks (scheduling would otherwise wait for them).
+        taskdef["spec"]["cpu"] = "128"
         service["metadata"].update(name=name, namespace=name)
         service["spec"].update(cluster=name, serviceName=name, taskDefinition=name)
         service["spec"]["loadBalancers"][0]["ingress"]["host"] = self.host

@@ -18,6 +18,7 @@ _HASH_LEN = 8
 
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
 _DASHES = re.compile(r"-{2,}")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _NOT_LABEL_NAME = re.compile(r"[^-A-Za-z0-9_.]+")
@@ -38,6 +39,10 @@ def shorten(name: str, limit: int = DNS_LABEL_MAX, original: str | None = None) 
         return name
     head = name[: limit - _HASH_LEN - 1].rstrip("-_.")
     return f"{head}-{digest(original if original is not None else name)}"
+
+
+def is_dns_label(value: str) -> bool:
+    return len(value) <= DNS_LABEL_MAX and bool(_DNS_LABEL.fullmatch(value))
 
 
 def dns_label(value: str, limit: int = DNS_LABEL_MAX) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kube_ecs.resources.ingress import build_ingress
-from kube_ecs.resources.namespace import build_namespace
+from kube_ecs.resources.namespace import build_namespace, namespace_name
 from kube_ecs.resources.service import service_ports
 from kube_ecs.resources.service_account import build_service_account
 
@@ -25,6 +27,14 @@ def test_namespace():
         "env": "prod",
     }
     assert namespace["metadata"]["ownerReferences"][0]["controller"] is True
+
+
+@pytest.mark.parametrize("cluster, namespace", [
+    ("demo", "demo"), ("a--b", "a--b"), ("web.prod", "web-prod"), ("x" * 70, None),
+])
+def test_namespace_is_the_cluster_name_where_valid(cluster, namespace):
+    name = namespace_name(cluster)
+    assert name == namespace if namespace else len(name) <= 63 and name.startswith("x")
 
 
 def test_adopted_namespace_has_no_owner():
