@@ -26,7 +26,7 @@ import yaml
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
-from kube_ecs.ecs.validate import validate_service, validate_task_definition
+from kube_ecs.ecs.validate import validate_service, validate_service_task, validate_task_definition
 from kube_ecs.reconcile.revisions import family_name
 from kube_ecs.resources import build_service_manifests
 
@@ -142,7 +142,11 @@ def _service(source: str | None, family: str) -> tuple[dict | None, list[Problem
         problems = validate_service(service)
     except InvalidSpec as e:
         service, notes, problems = None, [], e.problems
-    return service, [Problem(join("service", p.path) if p.path else "service", p.message) for p in problems], notes
+    return service, _prefixed(problems), notes
+
+
+def _prefixed(problems: list[Problem]) -> list[Problem]:
+    return [Problem(join("service", p.path) if p.path else "service", p.message) for p in problems]
 
 
 def _report(problems: list[Problem], notes: list[Note]) -> int:
@@ -164,6 +168,8 @@ def _run(args: argparse.Namespace, *, emit: bool) -> int:
         service = None
         if result.spec is not None and getattr(args, "manifests", False):
             service, service_problems, service_notes = _service(args.service, result.spec["family"])
+            if service is not None and not service_problems:
+                service_problems = _prefixed(validate_service_task(service, result.spec))
     except Unreadable as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_UNREADABLE

@@ -395,3 +395,20 @@ def validate_service(spec: dict) -> list[Problem]:
             problems.append(Problem(join(join("placementConstraints", i), "expression"),
                                     "A memberOf constraint needs an expression."))
     return problems + _tags(spec) + _rejected(spec, model.SERVICE)
+
+
+def validate_service_task(service: dict, taskdef: dict) -> list[Problem]:
+    """What CreateService refuses about the pair: loadBalancers naming a container the task definition
+    does not have, or a port that container does not declare (both normalized)."""
+    ports = {c["name"]: {m.get("containerPort") for m in c.get("portMappings", [])}
+             for c in taskdef.get("containerDefinitions", [])}
+    problems = []
+    for i, balancer in enumerate(service.get("loadBalancers", [])):
+        name, port = balancer.get("containerName"), balancer.get("containerPort")
+        if name not in ports:
+            problems.append(Problem(join(join("loadBalancers", i), "containerName"),
+                                    f"The container {name} does not exist in the task definition."))
+        elif port not in ports[name]:
+            problems.append(Problem(join(join("loadBalancers", i), "containerPort"),
+                                    f"The container {name} did not have a container port {port} defined."))
+    return problems

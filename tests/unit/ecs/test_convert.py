@@ -55,6 +55,11 @@ def test_convert_manifests_with_a_service_file(capsys, monkeypatch, tmp_path):
     objects = list(yaml.safe_load_all(out))
     assert code == 0 and [o["kind"] for o in objects] == ["Deployment", "Service", "Ingress"]
     assert objects[0]["spec"]["replicas"] == 3 and objects[0]["metadata"]["name"] == "front"
+    (tmp_path / "port.yaml").write_text("serviceName: front\nloadBalancers: [{containerName: web, containerPort: 81}]\n")
+    code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--service",
+                                               str(tmp_path / "port.yaml")])
+    assert (code, out) == (2, "") and err.endswith(
+        "service.loadBalancers[0].containerPort: The container web did not have a container port 81 defined.\n")
     (tmp_path / "bad.yaml").write_text("serviceName: front\ndesiredCount: -1\n")
     code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--service",
                                                str(tmp_path / "bad.yaml")])

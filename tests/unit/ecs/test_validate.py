@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
-from kube_ecs.ecs.validate import FARGATE_SIZES, validate_service, validate_task_definition
+from kube_ecs.ecs.validate import FARGATE_SIZES, validate_service, validate_service_task, validate_task_definition
 
 
 def web(**fields):
@@ -148,3 +148,13 @@ def test_service_rules():
     assert service(loadBalancers=[{"containerName": "web", "ingress": {"path": "api"}}]) == [
         "loadBalancers[0].containerPort: The load balancer needs a containerPort.",
         "loadBalancers[0].ingress.path: An Ingress path must start with '/'."]
+
+
+def test_load_balancers_must_name_a_declared_container_port():
+    taskdef, _ = normalize_task_definition({"family": "web", "containerDefinitions": [web(portMappings=[{"containerPort": 80}])]})
+    spec, _ = normalize_service({"serviceName": "web", "loadBalancers": [
+        {"containerName": "web", "containerPort": 80}, {"containerName": "web", "containerPort": 8080},
+        {"containerName": "api", "containerPort": 80}]})
+    assert [str(p) for p in validate_service_task(spec, taskdef)] == [
+        "loadBalancers[1].containerPort: The container web did not have a container port 8080 defined.",
+        "loadBalancers[2].containerName: The container api does not exist in the task definition."]
