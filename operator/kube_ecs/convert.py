@@ -31,6 +31,7 @@ from kube_ecs.reconcile.revisions import family_name
 from kube_ecs.resources import build_service_manifests
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024  # ECS refuses task definitions over 64 KiB; this only bounds the work
+MAX_VALUES = 1_000_000  # what MAX_INPUT_BYTES of JSON can hold, give or take
 DEFAULT_NAMESPACE = DEFAULT_CLUSTER = "default"
 EXIT_OK, EXIT_UNREADABLE, EXIT_INVALID = 0, 1, 2
 
@@ -71,6 +72,7 @@ def parse(data: bytes, *, default_family: str = "") -> Any:
             documents = list(yaml.safe_load_all(text))
         except (yaml.YAMLError, RecursionError):
             raise _bad(f"input is neither JSON nor YAML: {json_error}") from None
+        _bounded(documents)
         document = _task_definition_document(documents)
     if isinstance(document, dict) and document.get("kind") == "TaskDefinition" and isinstance(document.get("spec"), dict):
         name = (document.get("metadata") or {}).get("name")
@@ -80,6 +82,21 @@ def parse(data: bytes, *, default_family: str = "") -> Any:
     if isinstance(document, dict) and "family" not in document and "taskDefinition" not in document and default_family:
         document = {"family": default_family, **document}
     return document
+
+
+def _bounded(value: Any) -> None:
+    """Refuse YAML whose aliases expand to more values than any task definition has (a "billion
+    laughs" file is small on disk and endless to walk)."""
+    stack, count = [value], 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise _bad(f"input expands to more than {MAX_VALUES} values: not a task definition")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _task_definition_document(documents: list[Any]) -> Any:

@@ -94,6 +94,9 @@ def test_validate_exit_codes_and_lines(capsys, monkeypatch):
     b"", b"{", b"\xff\xfe\x00", b"[" * 100_000, b"null", b"42", b'"x"', b"- a\n- b\n", b"{'a': [}",
     b"family: x\ncontainerDefinitions: {a: 1}\n", b"{\"family\": \"x\", \"containerDefinitions\": [null, 1, \"x\"]}",
     b"x" * (convert.MAX_INPUT_BYTES + 1), b"\xef\xbb\xbf{\"family\": \"bom\"}",
+    b"a: &a [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+        b"%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n" % ((ord("a") + i + 1,) * 2 + (ord("a") + i,) * 10)
+        for i in range(9)),
 ])
 def test_hostile_input_never_raises(capsys, monkeypatch, data):
     code, out, err = run(capsys, monkeypatch, ["validate", "-"], data)
