@@ -66,7 +66,7 @@ _TASK_DEFINITION = {
     "memory": _m("task size in MiB (\"1 GB\" accepted): shared among containers that set no memory"),
     "tags": _m("pod annotations, and labels where valid, with the Service's propagateTags TASK_DEFINITION"),
     "pidMode": _m("task → shareProcessNamespace, host → hostPID"),
-    "ipcMode": _m("host → hostIPC; task and none are what a pod has anyway"),
+    "ipcMode": _m("host → hostIPC; task: the pod's containers share IPC anyway; none: not isolated further"),
     "proxyConfiguration": _r("App Mesh proxy configuration: no mesh injection on Kubernetes; the proxy "
                              "container still runs"),
     "inferenceAccelerators": _r("Elastic Inference accelerators do not exist on Kubernetes"),
