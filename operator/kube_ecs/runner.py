@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     import kube_ecs.handlers  # noqa: F401
 
     kopf.configure(verbose=args.verbose)
+    # Probes hit the liveness endpoint every few seconds; their access lines would drown the log.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     kopf.on.startup()(configure)
     kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness)
     return 0

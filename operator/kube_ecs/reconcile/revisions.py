@@ -50,7 +50,7 @@ def parse_reference(value: str) -> TaskDefinitionRef:
 
 def family_name(family: str) -> str:
     """ECS family → the TaskDefinition's metadata.name."""
-    return names.dns_label(family)
+    return names.object_name(family)
 
 
 def revision_name(family: str, revision: int) -> str:

@@ -45,6 +45,12 @@ def is_dns_label(value: str) -> bool:
     return len(value) <= DNS_LABEL_MAX and bool(_DNS_LABEL.fullmatch(value))
 
 
+def object_name(value: str) -> str:
+    """An ECS name as a Kubernetes object name: itself wherever valid (so `a--b` stays `a--b`),
+    sanitised only where Kubernetes cannot take it (upper case, `_`, `.`, over 63 characters)."""
+    return value if is_dns_label(value) else dns_label(value)
+
+
 def dns_label(value: str, limit: int = DNS_LABEL_MAX) -> str:
     """A DNS-1123 label: lower case, runs of other characters → "-", at most `limit` characters.
 

@@ -6,9 +6,7 @@ from kube_ecs.resources import meta, names
 
 
 def namespace_name(cluster: str) -> str:
-    """The Cluster's own name where it is a valid namespace name (so `a--b` stays `a--b`); only
-    names a namespace cannot have (dots, over 63 characters) are sanitised."""
-    return cluster if names.is_dns_label(cluster) else names.dns_label(cluster)
+    return names.object_name(cluster)
 
 
 def build_namespace(*, cluster: str, spec: dict | None = None, owner: dict | None = None) -> dict:

@@ -15,6 +15,7 @@ def revision(number, td=TD1, status=rev.ACTIVE):
     ("cats:3", rev.TaskDefinitionRef("cats", 3)),
     ("arn:aws:ecs:us-east-1:123456789012:task-definition/cats:7", rev.TaskDefinitionRef("cats", 7)),
     ("My_App:2", rev.TaskDefinitionRef("my-app", 2)),
+    ("web--api:2", rev.TaskDefinitionRef("web--api", 2)),
 ])
 def test_parse_reference(value, expected):
     assert rev.parse_reference(value) == expected
