@@ -14,7 +14,7 @@ from collections.abc import Callable
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.normalize import normalize_service
 from kube_ecs.ecs.problems import InvalidSpec
-from kube_ecs.ecs.validate import validate_service
+from kube_ecs.ecs.validate import validate_service, validate_service_task
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.kube import Client, Ref
@@ -44,7 +44,7 @@ def check_cluster(namespace: str, clusters: dict[str, str], requested: str | Non
     if cluster is None:
         raise ServiceError("ClusterNotFound", f"ClusterNotFoundException: Cluster not found: no Cluster owns "
                                               f"namespace {namespace}.")
-    if requested and names.dns_label(requested.rsplit("/", 1)[-1]) != cluster:
+    if requested and names.object_name(requested.rsplit("/", 1)[-1]) != cluster:
         raise ServiceError("InvalidParameter", f"InvalidParameterException: spec.cluster {requested!r} does not "
                                                f"match Cluster {cluster!r} whose namespace holds this Service.")
     return cluster
@@ -128,6 +128,8 @@ def reconcile_service(
             chosen = rev.resolve(ref, revisions_of(ref.family), running=_running_revision(workload))
         except (rev.BadReference, rev.Unresolved) as e:
             raise ServiceError("TaskDefinitionNotFound", f"ClientException: {e}") from e
+        if problems := validate_service_task(spec, chosen.task_definition):
+            raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(map(str, problems)))
         manifests = build_service_manifests(
             service=spec, service_name=name, taskdef=chosen.task_definition, family=chosen.family,
             revision=chosen.number, namespace=namespace, cluster=cluster, owner=owner_of(body))

@@ -1,3 +1,5 @@
+import pytest
+
 from kube_ecs.ecs.normalize import normalize_task_definition
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.kube import Ref
@@ -64,6 +66,24 @@ def test_missing_cluster_is_reported_and_nothing_is_made():
     assert client.objects == {}
     degraded = {c["type"]: c for c in outcome.status["conditions"]}["Degraded"]
     assert degraded["reason"] == "ClusterNotFound" and "ClusterNotFoundException" in degraded["message"]
+
+
+@pytest.mark.parametrize("balancer, path", [
+    ({"containerName": "dogs", "containerPort": 80}, "loadBalancers[0].containerName"),
+    ({"containerName": "cats", "containerPort": 8080}, "loadBalancers[0].containerPort"),
+])
+def test_load_balancer_must_name_a_container_port_of_the_task(balancer, path):
+    client = FakeClient()
+    outcome = run(client, service(loadBalancers=[balancer]))
+    assert client.objects == {}
+    degraded = {c["type"]: c for c in outcome.status["conditions"]}["Degraded"]
+    assert degraded["reason"] == "InvalidParameter" and path in degraded["message"]
+
+
+def test_cluster_named_with_double_hyphens_is_its_namespace():
+    client = FakeClient()
+    outcome = run(client, service(cluster="web--prod"), clusters={"demo": "web--prod"})
+    assert kinds(client) == ["Deployment", "Ingress", "Service"], outcome.status["conditions"]
 
 
 def test_unknown_revision_leaves_running_children_alone():
