@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kube_ecs.ecs import model
+from kube_ecs.ecs.normalize import reported
 from kube_ecs.reconcile.apply import apply_child, controller_uid
 from kube_ecs.reconcile.conditions import Condition, merge
 from kube_ecs.reconcile.kube import Client, Ref
@@ -12,8 +14,6 @@ from kube_ecs.resources.namespace import build_namespace, namespace_name
 
 # ECS's ClusterContainsServicesException, word for word.
 CONTAINS_SERVICES = "The Cluster cannot be deleted while Services are active."
-# Cluster fields that shape the Namespace; every other one is accepted and reported (contract rule 1).
-MAPPED_FIELDS = frozenset({"clusterName", "tags"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ def ensure_namespace(client: Client, body: dict) -> NamespaceState:
 
 
 def warnings(spec: dict | None) -> list[str]:
-    return [f"{key}: not supported on Kubernetes: ignored" for key in sorted(spec or {}) if key not in MAPPED_FIELDS]
+    """Fields ECS's CreateCluster takes that have no counterpart here, by the rules `kube-ecs coverage` prints."""
+    return [str(note) for note in reported(spec or {}, model.CLUSTER)]
 
 
 @dataclass(frozen=True)

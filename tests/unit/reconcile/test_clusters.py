@@ -41,7 +41,8 @@ def test_status_mirrors_describe_clusters():
     assert status["status"] == "ACTIVE"
     assert (status["activeServicesCount"], status["runningTasksCount"], status["pendingTasksCount"],
             status["registeredContainerInstancesCount"]) == (1, 2, 1, 1)
-    assert status["warnings"] == ["capacityProviders: not supported on Kubernetes: ignored"]
+    assert status["warnings"] == ["capacityProviders: not supported on Kubernetes: ignored "
+                                  "(capacity providers as node pools are not implemented yet)"]
     assert [c["type"] for c in status["conditions"]] == ["Ready"]
 
 
