@@ -15,6 +15,13 @@ WATCH_SERVER_TIMEOUT = 270
 WATCH_CLIENT_TIMEOUT = 300
 
 
+def _not_timer_success(record: logging.LogRecord) -> bool:
+    """The Cluster counts timer succeeds every few seconds per Cluster; a line each time would bury the log.
+    Its failures still log."""
+    message = record.getMessage()
+    return not (message.startswith("Timer ") and message.endswith(" succeeded."))
+
+
 def configure(settings: kopf.OperatorSettings, **_) -> None:
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     # Annotations, not status: our status is the ECS status, and Kopf's progress does not belong in it.
@@ -39,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     kopf.configure(verbose=args.verbose)
     # Probes hit the liveness endpoint every few seconds; their access lines would drown the log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("kopf.objects").addFilter(_not_timer_success)
     kopf.on.startup()(configure)
     kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness)
     return 0

@@ -58,3 +58,12 @@ def test_runner_settings():
     assert settings.watching.server_timeout < settings.watching.client_timeout
     assert settings.posting.level == logging.WARNING
     assert settings.peering.standalone and settings.scanning.disabled
+
+
+def test_timer_successes_are_not_logged_but_everything_else_is():
+    def record(message):
+        return logging.LogRecord("kopf.objects", logging.INFO, __file__, 0, message, None, None)
+
+    assert not runner._not_timer_success(record("Timer 'cluster_counts' succeeded."))
+    assert runner._not_timer_success(record("Timer 'cluster_counts' failed with an exception and will try again"))
+    assert runner._not_timer_success(record("Handler 'service_reconcile/spec' succeeded."))
