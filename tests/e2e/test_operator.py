@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
+from kube_ecs.handlers import clusters, services
+
 from cluster import READY_TIMEOUT, REPO, apply, condition, events_for, get, http_get, kubectl, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -160,6 +162,30 @@ def test_revision_rollout_scale_and_pin(app: App):
              .get("status", {}).get("revision") == 3)
     time.sleep(3)
     assert app.status()["taskDefinition"] == f"{app.name}:1"
+
+
+def resource_versions(app: App) -> dict[str, str]:
+    """Every object the operator writes for `app`, with the Events about them, by apiVersion/kind/name (the
+    ECS and the Kubernetes Service share a kind and a name)."""
+    listed = get("deployments,services,ingresses,serviceaccounts,events," + ESVC, "-n", app.namespace)["items"]
+    listed += [get(kind, app.name) for kind in ("clusters.ecs.kube-ecs.dev", "taskdefinitions.ecs.kube-ecs.dev")]
+    return {f"{o['apiVersion']}/{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"] for o in listed}
+
+
+def test_a_steady_service_resyncs_without_writing(app: App):
+    """The Service daemon's periodic resync and the Cluster's counts timer both pass while nothing changes:
+    neither may write an object, a status or an Event."""
+    app.create()
+    app.wait_ready()
+    wait_for("Cluster counts", lambda: (get("clusters.ecs.kube-ecs.dev", app.name).get("status") or {})
+             .get("runningTasksCount") == 2, timeout=60)
+    time.sleep(5)  # the last pod and Event writes of the rollout settle
+    before = resource_versions(app)
+    time.sleep(services.RESYNC_SECONDS + clusters.COUNTS_INTERVAL)
+    after = resource_versions(app)
+    changed = {key: (before.get(key), after.get(key)) for key in before.keys() | after.keys()
+               if before.get(key) != after.get(key)}
+    assert changed == {}, f"written during a no-op resync: {changed}"
 
 
 def test_children_are_healed_and_pruned(app: App):
