@@ -3,6 +3,7 @@ bounded waits that say what they waited for."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -73,3 +74,72 @@ def events_for(namespace: str | None, name: str) -> list[dict]:
     scope = ["-n", namespace] if namespace else ["-A"]
     items = (get("events", *scope, "--field-selector", f"involvedObject.name={name}") or {}).get("items", [])
     return items
+
+
+ESVC = "services.ecs.kube-ecs.dev"
+
+
+def sample() -> list[dict]:
+    return list(yaml.safe_load_all((REPO / "manifests/samples/cats.yaml").read_text()))
+
+
+class App:
+    """The cats sample under unique names: Cluster `name` (namespace `name`), TaskDefinition and
+    Service `name`, Ingress host `<name>.localhost`. Tasks ask for `cpu` units (None: no task size, so no
+    request), less than the sample's 256: the node's 2 cores also hold the control plane, the sample and
+    rollouts that surge to twice the tasks (scheduling would otherwise wait for them)."""
+
+    def __init__(self, name: str, cpu: str | None = "128"):
+        self.name = self.namespace = name
+        self.host = f"{name}.localhost"
+        cluster, taskdef, service = copy.deepcopy(sample())
+        cluster["metadata"]["name"] = cluster["spec"]["clusterName"] = name
+        taskdef["metadata"]["name"] = taskdef["spec"]["family"] = name
+        if cpu is None:
+            del taskdef["spec"]["cpu"]
+        else:
+            taskdef["spec"]["cpu"] = cpu
+        service["metadata"].update(name=name, namespace=name)
+        service["spec"].update(cluster=name, serviceName=name, taskDefinition=name)
+        service["spec"]["loadBalancers"][0]["ingress"]["host"] = self.host
+        self.cluster, self.taskdef, self.service = cluster, taskdef, service
+
+    def create_cluster(self) -> None:
+        """Its namespace exists once it is Ready, as create-cluster comes before create-service in ECS."""
+        apply(self.cluster)
+        wait_for(f"Cluster {self.name} Ready", lambda: condition(get("clusters.ecs.kube-ecs.dev", self.name),
+                                                                 "Ready").get("status") == "True", timeout=60)
+
+    def create(self, *objects: dict) -> None:
+        """The Cluster, then `objects` (default: the task definition and the Service)."""
+        self.create_cluster()
+        apply(*(objects or (self.taskdef, self.service)))
+
+    def delete(self) -> None:
+        """The Service first: ECS (and the Cluster's finalizer) refuse to delete a Cluster that has one."""
+        kubectl("delete", ESVC, self.name, "-n", self.namespace, "--ignore-not-found", "--wait=true",
+                "--timeout=90s", check=False)
+        kubectl("delete", "taskdefinitions.ecs.kube-ecs.dev", self.name, "--ignore-not-found", "--timeout=60s",
+                check=False)
+        kubectl("delete", "clusters.ecs.kube-ecs.dev", self.name, "--ignore-not-found", "--timeout=90s", check=False)
+
+    def esvc(self) -> dict | None:
+        return get(ESVC, self.name, "-n", self.namespace)
+
+    def status(self) -> dict:
+        return (self.esvc() or {}).get("status") or {}
+
+    def ready(self) -> dict | None:
+        obj = self.esvc()
+        cond = condition(obj, "Ready")
+        fresh = obj and cond.get("observedGeneration") == obj["metadata"]["generation"]
+        return obj["status"] if fresh and cond.get("status") == "True" else None
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> dict:
+        return wait_for(f"Service {self.name} Ready (status: {self.status().get('conditions')})", self.ready, timeout)
+
+    def patch_service(self, patch: dict) -> None:
+        kubectl("patch", ESVC, self.name, "-n", self.namespace, "--type", "merge", "-p", json.dumps(patch))
+
+    def deployment(self) -> dict | None:
+        return get("deployment", self.name, "-n", self.namespace)

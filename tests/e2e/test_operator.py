@@ -5,7 +5,6 @@ unique names, and deletes them after. Waits are bounded and say what they waited
 from __future__ import annotations
 
 import copy
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,12 +13,9 @@ import pytest
 import yaml
 from kube_ecs.handlers import clusters, services
 
-from cluster import READY_TIMEOUT, REPO, apply, condition, events_for, get, http_get, kubectl, wait_for
+from cluster import ESVC, App, apply, condition, events_for, get, http_get, kubectl, wait_for
 
 pytestmark = pytest.mark.e2e
-
-ESVC = "services.ecs.kube-ecs.dev"
-
 
 def operator_pod() -> dict:
     pods = get("pods", "-n", "kube-ecs-system", "-l", "app.kubernetes.io/name=kube-ecs-operator")
@@ -27,71 +23,12 @@ def operator_pod() -> dict:
     return pods["items"][0]
 
 
-def sample() -> list[dict]:
-    return list(yaml.safe_load_all((REPO / "manifests/samples/cats.yaml").read_text()))
-
-
-class App:
-    """The cats sample under unique names: Cluster `name` (namespace `name`), TaskDefinition and
-    Service `name`, Ingress host `<name>.localhost`."""
-
-    def __init__(self, name: str):
-        self.name = self.namespace = name
-        self.host = f"{name}.localhost"
-        cluster, taskdef, service = copy.deepcopy(sample())
-        cluster["metadata"]["name"] = cluster["spec"]["clusterName"] = name
-        taskdef["metadata"]["name"] = taskdef["spec"]["family"] = name
-        # Half the sample's cpu: the node's 2 cores also hold the control plane, the sample and
-        # rollouts that surge to twice the tasks (scheduling would otherwise wait for them).
-        taskdef["spec"]["cpu"] = "128"
-        service["metadata"].update(name=name, namespace=name)
-        service["spec"].update(cluster=name, serviceName=name, taskDefinition=name)
-        service["spec"]["loadBalancers"][0]["ingress"]["host"] = self.host
-        self.cluster, self.taskdef, self.service = cluster, taskdef, service
-
-    def create(self, *objects: dict) -> None:
-        """The Cluster first: its namespace exists once it is Ready (as create-cluster comes before
-        create-service in ECS), then `objects` (default: the task definition and the Service)."""
-        apply(self.cluster)
-        wait_for(f"Cluster {self.name} Ready", lambda: condition(get("clusters.ecs.kube-ecs.dev", self.name),
-                                                                 "Ready").get("status") == "True", timeout=60)
-        apply(*(objects or (self.taskdef, self.service)))
-
-    def esvc(self) -> dict | None:
-        return get(ESVC, self.name, "-n", self.namespace)
-
-    def status(self) -> dict:
-        return (self.esvc() or {}).get("status") or {}
-
-    def ready(self) -> dict | None:
-        obj = self.esvc()
-        cond = condition(obj, "Ready")
-        fresh = obj and cond.get("observedGeneration") == obj["metadata"]["generation"]
-        return obj["status"] if fresh and cond.get("status") == "True" else None
-
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> dict:
-        return wait_for(f"Service {self.name} Ready (status: {self.status().get('conditions')})", self.ready, timeout)
-
-    def patch_service(self, patch: dict) -> None:
-        kubectl("patch", ESVC, self.name, "-n", self.namespace, "--type", "merge", "-p", json.dumps(patch))
-
-    def deployment(self) -> dict | None:
-        return get("deployment", self.name, "-n", self.namespace)
-
-
-def _delete(app: App) -> None:
-    kubectl("delete", ESVC, app.name, "-n", app.namespace, "--ignore-not-found", "--wait=true", "--timeout=90s",
-            check=False)
-    kubectl("delete", "taskdefinitions.ecs.kube-ecs.dev", app.name, "--ignore-not-found", "--timeout=60s", check=False)
-    kubectl("delete", "clusters.ecs.kube-ecs.dev", app.name, "--ignore-not-found", "--timeout=90s", check=False)
-
-
 @pytest.fixture
 def app(request) -> Iterator[App]:
     name = f"e2e-{request.node.name.removeprefix('test_')[:20].replace('_', '-')}-{uuid.uuid4().hex[:5]}"
     made = App(name)
     yield made
-    _delete(made)
+    made.delete()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -3,8 +3,6 @@ manifests Kubernetes 1.34 accepts; every invalid file gives its expected error l
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
