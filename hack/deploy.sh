@@ -3,10 +3,7 @@
 # wait until the operator is Ready. Idempotent: an unchanged tree builds the same image (reproducible
 # wheels), so the operator is not restarted.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-CLUSTER=${KIND_CLUSTER:-kube-ecs}
-CONTEXT=${KUBE_CONTEXT:-kind-$CLUSTER}
 BASE_IMAGE=kube-ecs/python-base:$DEBIAN_SUITE
-kc() { kubectl --context "$CONTEXT" "$@"; }
 
 kc get nodes >/dev/null 2>&1 || die "no cluster at context $CONTEXT: run 'make cluster' first"
 
@@ -25,8 +22,7 @@ docker_build --build-arg BASE="$BASE_IMAGE" -t kube-ecs/operator:dev "$ctx"
 image_id=$(docker image inspect -f '{{.Id}}' kube-ecs/operator:dev)
 IMAGE=kube-ecs/operator:${image_id:7:12}
 docker tag kube-ecs/operator:dev "$IMAGE"
-log "operator: loading $IMAGE into kind cluster $CLUSTER"
-kind load docker-image "$IMAGE" --name "$CLUSTER" >/dev/null
+kind_load "$IMAGE"
 
 log "CRDs: applying crds/"
 # Server-side: the task definition schema is too large for kubectl's last-applied annotation.

@@ -2,8 +2,6 @@
 # Apply the "container of cats" sample (Cluster + TaskDefinition + Service behind an Ingress) and
 # wait for the Service to be Ready, as `aws ecs wait services-stable` would.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-CONTEXT=${KUBE_CONTEXT:-kind-${KIND_CLUSTER:-kube-ecs}}
-kc() { kubectl --context "$CONTEXT" "$@"; }
 
 SAMPLE=$REPO_DIR/manifests/samples/cats.yaml
 start=$(date +%s)

@@ -3,8 +3,6 @@
 # release its finalizers (Services before Clusters, as ECS requires); what is left after the timeout
 # has its finalizers removed so the CRDs can go.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-CONTEXT=${KUBE_CONTEXT:-kind-${KIND_CLUSTER:-kube-ecs}}
-kc() { kubectl --context "$CONTEXT" "$@"; }
 
 if kc get crd services.ecs.kube-ecs.dev >/dev/null 2>&1; then
   for kind in services.ecs.kube-ecs.dev taskdefinitions.ecs.kube-ecs.dev clusters.ecs.kube-ecs.dev; do
