@@ -15,11 +15,12 @@ WATCH_SERVER_TIMEOUT = 270
 WATCH_CLIENT_TIMEOUT = 300
 
 
-def _not_timer_success(record: logging.LogRecord) -> bool:
-    """The Cluster counts timer succeeds every few seconds per Cluster; a line each time would bury the log.
-    Its failures still log."""
+def _not_plumbing_success(record: logging.LogRecord) -> bool:
+    """Handlers that only wake a Service's daemon (ids `poke-*`, on every pod and child event) and the
+    Cluster counts timer (every few seconds) succeed all the time; a line each would bury the log.
+    Their failures, and everything the daemons do, still log."""
     message = record.getMessage()
-    return not (message.startswith("Timer ") and message.endswith(" succeeded."))
+    return not (message.startswith(("Handler 'poke-", "Timer ")) and message.endswith(" succeeded."))
 
 
 def configure(settings: kopf.OperatorSettings, **_) -> None:
@@ -46,15 +47,15 @@ def run(args: argparse.Namespace) -> int:
     kopf.configure(verbose=args.verbose)
     # Probes hit the liveness endpoint every few seconds; their access lines would drown the log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("kopf.objects").addFilter(_not_timer_success)
+    logging.getLogger("kopf.objects").addFilter(_not_plumbing_success)
     kopf.on.startup()(configure)
-    kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness)
+    kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness or None)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the operator against the current kube context")
     parser.add_argument("--liveness", default="http://0.0.0.0:8080/healthz",
-                        help="health endpoint for the pod's probes (default: %(default)s)")
+                        help="health endpoint for the pod's probes, '' for none (default: %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log every event Kopf handles")
     parser.set_defaults(func=run)

@@ -128,7 +128,7 @@ def _spec_changed(body: kopf.Body, **_) -> bool:
     return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
 
 
-@kopf.on.event(API_VERSION, "services", when=_spec_changed)
+@kopf.on.event(API_VERSION, "services", when=_spec_changed, id="poke-service")
 async def service_changed(namespace: str, name: str, **_) -> None:
     poke(service_key(namespace, name))
 
@@ -143,7 +143,7 @@ for _resource in (("apps/v1", "deployments"), ("apps/v1", "daemonsets"), ("apps/
     kopf.on.event(*_resource, labels=MANAGED, id=f"poke-owner-{_resource[1]}")(_poke_owner)
 
 
-@kopf.on.event(API_VERSION, "taskdefinitionrevisions")
+@kopf.on.event(API_VERSION, "taskdefinitionrevisions", id="poke-family")
 async def revision_changed(spec: dict, services_by_family: kopf.Index, **_) -> None:
     """A new or deregistered revision: Services of that family re-resolve their reference."""
     for namespace, name in services_by_family.get(spec.get("family", ""), []):

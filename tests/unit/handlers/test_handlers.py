@@ -60,10 +60,13 @@ def test_runner_settings():
     assert settings.peering.standalone and settings.scanning.disabled
 
 
-def test_timer_successes_are_not_logged_but_everything_else_is():
-    def record(message):
-        return logging.LogRecord("kopf.objects", logging.INFO, __file__, 0, message, None, None)
+def test_plumbing_successes_are_not_logged_but_everything_else_is():
+    def logged(message):
+        return runner._not_plumbing_success(logging.LogRecord("kopf.objects", logging.INFO, __file__, 0, message,
+                                                              None, None))
 
-    assert not runner._not_timer_success(record("Timer 'cluster_counts' succeeded."))
-    assert runner._not_timer_success(record("Timer 'cluster_counts' failed with an exception and will try again"))
-    assert runner._not_timer_success(record("Handler 'service_reconcile/spec' succeeded."))
+    assert not logged("Timer 'cluster_counts' succeeded.")
+    assert not logged("Handler 'poke-owner-pods' succeeded.")
+    assert logged("Timer 'cluster_counts' failed with an exception and will try again in 60 seconds: boom")
+    assert logged("Handler 'poke-family' failed with an exception and will try again in 60 seconds: boom")
+    assert logged("Handler 'cluster_reconcile' succeeded.")
