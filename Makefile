@@ -44,7 +44,7 @@ undeploy: ## remove the operator, its RBAC and CRDs
 	hack/undeploy.sh
 
 run: venv ## run the operator on the host against the current kube context
-	$(BIN)/kube-ecs run
+	hack/run.sh
 
 sample: ## apply the "container of cats" sample and wait for it to be Ready
 	hack/sample.sh
