@@ -87,7 +87,19 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
     return True
 
 
-@kopf.daemon(API_VERSION, "services", cancellation_timeout=5.0)
+async def _poked_or_stopped(waker: asyncio.Event, stopped: kopf.DaemonStopped, timeout: float) -> None:
+    """Returning on `stopped` lets a deleted Service's daemon end on its own, between passes, instead of
+    being cancelled (which Kopf logs as a warning) mid-reconcile."""
+    waits = [asyncio.ensure_future(waker.wait()), asyncio.ensure_future(stopped.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+# The backoff is the time a stopping daemon gets to finish its pass before Kopf cancels it.
+@kopf.daemon(API_VERSION, "services", cancellation_backoff=DEBOUNCE_SECONDS + 5.0, cancellation_timeout=5.0)
 async def service_daemon(body: kopf.Body, namespace: str, name: str, stopped: kopf.DaemonStopped,
                          clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
                          replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index, **_) -> None:
@@ -107,10 +119,7 @@ async def service_daemon(body: kopf.Body, namespace: str, name: str, stopped: ko
                 replica_sets=list(replicasets_by_service.get(key, [])),
                 tasks=list(tasks_by_service.get(key, [])),
             )
-            try:
-                await asyncio.wait_for(waker.wait(), timeout=RESYNC_SECONDS if ok else RETRY_SECONDS)
-            except TimeoutError:
-                pass
+            await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
             await asyncio.sleep(DEBOUNCE_SECONDS)
     finally:
         if _wakers.get(key) is waker:

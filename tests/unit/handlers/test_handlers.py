@@ -2,6 +2,7 @@ import asyncio
 import logging
 
 import kopf
+import pytest
 
 from kube_ecs import runner
 from kube_ecs.handlers import clusters, services
@@ -70,3 +71,22 @@ def test_plumbing_successes_are_not_logged_but_everything_else_is():
     assert logged("Timer 'cluster_counts' failed with an exception and will try again in 60 seconds: boom")
     assert logged("Handler 'poke-family' failed with an exception and will try again in 60 seconds: boom")
     assert logged("Handler 'cluster_reconcile' succeeded.")
+
+
+def test_daemon_wait_ends_on_a_poke_a_stop_or_the_resync_interval():
+    from kopf._core.intents.stoppers import DaemonStopper, DaemonStoppingReason
+
+    async def returns_within_a_second(action, timeout=30.0):
+        waker, stopper = asyncio.Event(), DaemonStopper()
+        wait = asyncio.create_task(services._poked_or_stopped(waker, stopper.async_waiter, timeout))
+        await asyncio.sleep(0.05)
+        action(waker, stopper)
+        await asyncio.wait_for(wait, timeout=1)
+
+    async def scenario():
+        await returns_within_a_second(lambda waker, _: waker.set())
+        await returns_within_a_second(lambda _, stopper: stopper.set(reason=DaemonStoppingReason.RESOURCE_DELETED))
+        await returns_within_a_second(lambda *_: None, timeout=0.1)
+        with pytest.raises(TimeoutError):
+            await returns_within_a_second(lambda *_: None)
+    asyncio.run(scenario())
