@@ -39,16 +39,19 @@ def apply(*objects: dict) -> None:
     kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objects))
 
 
-def wait_for(what: str, probe: Callable[[], object], timeout: float = READY_TIMEOUT, every: float = 1.0):
-    """Poll `probe` until it returns something truthy; fail saying what never happened."""
+def wait_for(what: str, probe: Callable[[], object], timeout: float = READY_TIMEOUT, every: float = 1.0,
+             until: Callable[[object], object] | None = None):
+    """Poll `probe` until what it returns is truthy (or satisfies `until`), and return that; fail saying
+    what never happened."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         try:
             last = probe()
+            done = until(last) if until else last
         except (AssertionError, KeyError, IndexError, TypeError) as e:
-            last = e
-        if last and not isinstance(last, Exception):
+            last, done = e, False
+        if done:
             return last
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last seen: {last!r})")
@@ -68,6 +71,12 @@ def http_get(host: str) -> tuple[int, str]:
             return response.status, response.read().decode(errors="replace")
     except OSError as e:
         return getattr(e, "code", 0), str(e)
+
+
+def wait_http_ok(host: str) -> str:
+    """The page `host` serves through the ingress, once it answers 200."""
+    return wait_for(f"HTTP 200 from {host} through the ingress", lambda: http_get(host), timeout=60,
+                    until=lambda response: response[0] == 200)[1]
 
 
 def events_for(namespace: str | None, name: str) -> list[dict]:

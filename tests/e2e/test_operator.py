@@ -13,7 +13,7 @@ import pytest
 import yaml
 from kube_ecs.handlers import clusters, services
 
-from cluster import ESVC, App, apply, condition, events_for, get, http_get, kubectl, wait_for
+from cluster import ESVC, App, apply, condition, events_for, get, kubectl, wait_for, wait_http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -56,11 +56,10 @@ def test_cats_sample_serves_through_the_ingress(app: App, record_property):
     assert primary["status"] == "PRIMARY" and primary["rolloutState"] == "COMPLETED"
     assert any(e["message"] == f"(service {app.name}) has reached a steady state." for e in status["events"])
     assert any("has started" in e["message"] for e in status["events"])
-    code, body = wait_for(f"HTTP 200 from {app.host} through the ingress",
-                          lambda: (lambda r: r if r[0] == 200 else None)(http_get(app.host)), timeout=60)
+    body = wait_http_ok(app.host)
     assert "cat" in body.lower()
-    cluster = wait_for("Cluster counts", lambda: (lambda c: c if (c.get("status") or {}).get("runningTasksCount") == 2
-                                                   else None)(get("clusters.ecs.kube-ecs.dev", app.name)), timeout=60)
+    cluster = wait_for("Cluster counts", lambda: get("clusters.ecs.kube-ecs.dev", app.name), timeout=60,
+                       until=lambda c: c["status"]["runningTasksCount"] == 2)
     assert cluster["status"]["status"] == "ACTIVE" and cluster["status"]["activeServicesCount"] == 1
     assert cluster["status"]["registeredContainerInstancesCount"] >= 1
     listed = kubectl("get", "ecs", "-A").stdout
@@ -85,12 +84,12 @@ def test_revision_rollout_scale_and_pin(app: App):
     assert template["metadata"]["labels"]["ecs.kube-ecs.dev/task-definition-revision"] == "2"
     # Scale.
     app.patch_service({"spec": {"desiredCount": 3}})
-    status = wait_for("3 running tasks", lambda: (lambda s: s if s and s["runningCount"] == 3 else None)(app.ready()))
+    status = wait_for("3 running tasks", app.ready, until=lambda s: s["runningCount"] == 3)
     assert status["desiredCount"] == 3
     # Pin revision 1: a rollback.
     app.patch_service({"spec": {"taskDefinition": f"{app.name}:1"}})
-    status = wait_for("the Service back on revision 1",
-                      lambda: (lambda s: s if s and s["taskDefinition"] == f"{app.name}:1" else None)(app.ready()))
+    status = wait_for("the Service back on revision 1", app.ready,
+                      until=lambda s: s["taskDefinition"] == f"{app.name}:1")
     assert status["runningCount"] == 3
     # A pinned Service does not follow a new revision.
     container["environment"] = [{"name": "CATS", "value": "even more"}]
@@ -114,8 +113,8 @@ def test_a_steady_service_resyncs_without_writing(app: App):
     neither may write an object, a status or an Event."""
     app.create()
     app.wait_ready()
-    wait_for("Cluster counts", lambda: (get("clusters.ecs.kube-ecs.dev", app.name).get("status") or {})
-             .get("runningTasksCount") == 2, timeout=60)
+    wait_for("Cluster counts", lambda: get("clusters.ecs.kube-ecs.dev", app.name), timeout=60,
+             until=lambda c: c["status"]["runningTasksCount"] == 2)
     time.sleep(5)  # the last pod and Event writes of the rollout settle
     before = resource_versions(app)
     time.sleep(services.RESYNC_SECONDS + clusters.COUNTS_INTERVAL)
@@ -130,8 +129,8 @@ def test_children_are_healed_and_pruned(app: App):
     app.wait_ready()
     before = app.deployment()
     kubectl("delete", "deployment", app.name, "-n", app.namespace, "--wait=false")
-    wait_for("the Deployment recreated", lambda: (lambda d: d and d["metadata"]["uid"] != before["metadata"]["uid"])(
-        app.deployment()))
+    wait_for("the Deployment recreated", app.deployment,
+             until=lambda d: d["metadata"]["uid"] != before["metadata"]["uid"])
     app.wait_ready()
     # A hand edit of a field we own is taken back.
     kubectl("scale", "deployment", app.name, "-n", app.namespace, "--replicas=5")
@@ -162,8 +161,8 @@ def test_cluster_with_services_cannot_be_deleted(app: App):
     assert get("namespace", app.namespace), "the namespace must stay while the Cluster is held"
     kubectl("delete", ESVC, app.name, "-n", app.namespace, "--timeout=90s")
     wait_for("the Cluster deleted", lambda: get("clusters.ecs.kube-ecs.dev", app.name) is None, timeout=90)
-    wait_for("its namespace deleted", lambda: (lambda ns: ns is None or ns["metadata"].get("deletionTimestamp"))(
-        get("namespace", app.namespace)), timeout=90)
+    wait_for("its namespace deleted", lambda: get("namespace", app.namespace), timeout=90,
+             until=lambda ns: ns is None or ns["metadata"].get("deletionTimestamp"))
 
 
 def test_schema_errors_are_refused_at_apply(app: App):
@@ -185,9 +184,8 @@ def test_schema_errors_are_refused_at_apply(app: App):
     result = kubectl("patch", "tdrev", f"{app.name}-1", "--type", "merge", "-p", '{"spec":{"status":"ACTIVE"}}',
                      check=False)
     assert result.returncode != 0 and "INACTIVE" in result.stderr, result.stderr
-    td = wait_for("the TaskDefinition INACTIVE", lambda: (lambda t: t if t and t.get("status", {}).get("status")
-                                                          == "INACTIVE" else None)(
-        get("taskdefinitions.ecs.kube-ecs.dev", app.name)), timeout=60)
+    td = wait_for("the TaskDefinition INACTIVE", lambda: get("taskdefinitions.ecs.kube-ecs.dev", app.name),
+                  timeout=60, until=lambda t: t["status"]["status"] == "INACTIVE")
     assert td["status"]["activeRevisions"] == []
 
 
@@ -196,9 +194,8 @@ def test_operator_only_errors_land_in_status(app: App):
     service = copy.deepcopy(app.service)
     service["spec"]["taskDefinition"] = f"{app.name}:9"
     apply(service)
-    cond = wait_for("Degraded: TaskDefinitionNotFound", lambda: (lambda c: c if c.get("reason") ==
-                                                                 "TaskDefinitionNotFound" else None)(
-        condition(app.esvc(), "Degraded")), timeout=60)
+    cond = wait_for("Degraded: TaskDefinitionNotFound", lambda: condition(app.esvc(), "Degraded"), timeout=60,
+                    until=lambda c: c.get("reason") == "TaskDefinitionNotFound")
     assert cond["status"] == "True" and "revision 9 does not exist" in cond["message"]
     assert condition(app.esvc(), "Ready")["status"] == "False"
     wait_for("a Warning Event", lambda: any(e["reason"] == "TaskDefinitionNotFound" and e["type"] == "Warning"
@@ -207,9 +204,9 @@ def test_operator_only_errors_land_in_status(app: App):
     bad = copy.deepcopy(app.taskdef)
     bad["spec"].update(requiresCompatibilities=["FARGATE"], cpu="100")
     apply(bad)
-    cond = wait_for("the TaskDefinition refused", lambda: (lambda c: c if c.get("reason") == "InvalidTaskDefinition"
-                                                           else None)(condition(
-        get("taskdefinitions.ecs.kube-ecs.dev", app.name), "Ready")), timeout=60)
+    cond = wait_for("the TaskDefinition refused", lambda: condition(get("taskdefinitions.ecs.kube-ecs.dev", app.name),
+                                                                     "Ready"),
+                    timeout=60, until=lambda c: c.get("reason") == "InvalidTaskDefinition")
     assert "cpu" in cond["message"]
     assert get("tdrev", f"{app.name}-2") is None
     # The operator keeps serving: fixing the reference makes the Service Ready.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cluster import apply, get, http_get, kubectl, wait_for
+from cluster import apply, get, kubectl, wait_http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -41,8 +41,7 @@ def test_sample_app_is_served_through_the_ingress():
                  "service": {"name": name, "port": {"number": 80}}}}]}}]}},
         )
         kubectl("rollout", "status", f"deployment/{name}", "-n", name, "--timeout=120s")
-        code, body = wait_for(f"HTTP 200 from {host} through the ingress",
-                              lambda: (lambda r: r if r[0] == 200 else None)(http_get(host)), timeout=60)
+        body = wait_http_ok(host)
         assert "A container of cats" in body
         [pod] = get("pods", "-n", name, "-l", f"app={name}")["items"]
         assert pod["metadata"]["name"] in body, "the page names the task (pod) that served it"
