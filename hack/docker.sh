@@ -14,7 +14,6 @@ if [ "$(sed -n 's/^CapBnd:\s*//p' /proc/self/status)" != "$(printf '%016x' $(( (
   printf '{"runtimes": {"capfilter": {"path": "%s"}}, "default-runtime": "capfilter"}\n' "$wrapper" > /etc/docker/daemon.json
 fi
 log "docker: starting dockerd (log: $CACHE_DIR/logs/dockerd.log)"
-mkdir -p "$CACHE_DIR/logs"
 nohup dockerd >"$CACHE_DIR/logs/dockerd.log" 2>&1 &
 for _ in $(seq 60); do docker info >/dev/null 2>&1 && { log "docker: engine running"; exit 0; }; sleep 1; done
 tail -20 "$CACHE_DIR/logs/dockerd.log" >&2

@@ -7,7 +7,7 @@ source "$HACK_DIR/versions.env"
 # Caches live outside the repo so a clean clone (and CI) reuses them; keys are the versions.
 CACHE_DIR=${KUBE_ECS_CACHE:-$HOME/.cache/kube-ecs}
 BIN_DIR=$CACHE_DIR/bin
-mkdir -p "$CACHE_DIR" "$BIN_DIR"
+mkdir -p "$CACHE_DIR" "$BIN_DIR" "$CACHE_DIR/logs"
 export PATH="$BIN_DIR:$PATH"
 _T0=${_T0:-$(date +%s)}
 export _T0
@@ -15,7 +15,6 @@ log() { printf '[kube-ecs %4ss] %s\n' "$(( $(date +%s) - _T0 ))" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 apt_install() { # packages...: Debian packages, installed once (apt-get update first, as apt needs)
   log "apt: installing $* (log: $CACHE_DIR/logs/apt.log)"
-  mkdir -p "$CACHE_DIR/logs"
   { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; } \
     >>"$CACHE_DIR/logs/apt.log" 2>&1 || die "apt-get install $* failed (see $CACHE_DIR/logs/apt.log)"
 }
