@@ -25,9 +25,7 @@ docker tag kube-ecs/operator:dev "$IMAGE"
 kind_load "$IMAGE"
 
 log "CRDs: applying crds/"
-# Server-side: the task definition schema is too large for kubectl's last-applied annotation.
-kc apply --server-side --force-conflicts -f "$REPO_DIR/crds/" >/dev/null
-kc wait --for=condition=Established --timeout=60s -f "$REPO_DIR/crds/" >/dev/null
+apply_crds kc
 log "operator: namespace, RBAC, Deployment"
 kc apply -f "$REPO_DIR/manifests/operator/namespace.yaml" >/dev/null
 kc apply -f "$REPO_DIR/manifests/rbac/" >/dev/null

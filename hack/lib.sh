@@ -62,6 +62,12 @@ node_image() {
 CLUSTER=${KIND_CLUSTER:-kube-ecs}
 CONTEXT=${KUBE_CONTEXT:-kind-$CLUSTER}
 kc() { kubectl --context "$CONTEXT" "$@"; }
+# crds/ applied and Established. Server-side: the task definition schema is too large for
+# kubectl's last-applied annotation.
+apply_crds() { # kubectl command: kc, or kubectl for the current context
+  "$@" apply --server-side --force-conflicts -f "$REPO_DIR/crds/" >/dev/null
+  "$@" wait --for=condition=Established --timeout=60s -f "$REPO_DIR/crds/" >/dev/null
+}
 
 # `kind load docker-image`, skipped when the node already has this very image (kind's own check
 # needs crictl, which the offline node lacks): the loaded image ID is recorded on the node.

@@ -6,8 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 context=$(kubectl config current-context) || die "no current kube context: run 'make cluster' first"
 log "CRDs: applying crds/ (context $context)"
-kubectl apply --server-side --force-conflicts -f "$REPO_DIR/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s -f "$REPO_DIR/crds/" >/dev/null
+apply_crds kubectl
 if [ "$(kubectl -n kube-ecs-system get deployment kube-ecs-operator -o jsonpath='{.spec.replicas}' 2>/dev/null)" \
      -gt 0 ] 2>/dev/null; then
   log "scaling the in-cluster operator to 0 while this one runs ('make deploy' restores it)"
