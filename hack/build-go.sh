@@ -41,6 +41,5 @@ build() { # name version: builds $(go_program name) unless cached
   log "built $name $version in $((SECONDS - t0))s"
 }
 
-for name in "${@:-kind etcd coredns traefik pause cats}"; do
-  for n in $name; do build "$n" "$(version_of "$n")"; done
-done
+[ $# -gt 0 ] || set -- kind etcd coredns traefik pause cats
+for name in "$@"; do build "$name" "$(version_of "$name")"; done
