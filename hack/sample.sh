@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SAMPLE=$REPO_DIR/manifests/samples/cats.yaml
-start=$(date +%s)
+start=$SECONDS
 log "sample: applying manifests/samples/cats.yaml"
 # The Service's namespace is made by its Cluster: on a first apply it does not exist yet, so apply
 # again once the Cluster is Ready (as create-cluster precedes create-service in ECS).
@@ -17,6 +17,6 @@ kc -n demo wait --for=condition=Ready services.ecs.kube-ecs.dev/cats --timeout=1
   kc -n demo get services.ecs.kube-ecs.dev/cats -o jsonpath='{.status.conditions}{"\n"}{.status.events}{"\n"}' >&2
   die "the cats Service is not Ready"
 }
-log "sample: Ready in $(( $(date +%s) - start ))s"
+log "sample: Ready in $((SECONDS - start))s"
 kc get ecs -A
 log "sample: open http://cats.localhost:8080/ (or: curl -H 'Host: cats.localhost' http://127.0.0.1:8080/)"
