@@ -55,8 +55,8 @@ NODE_PACKAGES="systemd systemd-sysv dbus conntrack iptables nftables iproute2 et
   containernetworking-plugins e2fsprogs"
 SANDBOX_IMAGE=registry.k8s.io/pause:$PAUSE_IMAGE_TAG
 node_image() {
-  echo "kube-ecs/node:$KUBERNETES_VERSION-$(cat "$HACK_DIR/versions.env" "$HACK_DIR/build-node-image.sh" \
-    "$REPO_DIR"/images/node/* "$REPO_DIR"/images/pause/* | sha256sum | cut -c1-10)"
+  echo "kube-ecs/node:$KUBERNETES_VERSION-$({ cat "$HACK_DIR/versions.env" "$HACK_DIR/build-node-image.sh" \
+    "$REPO_DIR"/images/node/* "$REPO_DIR"/images/pause/*; echo "$NODE_PACKAGES"; } | sha256sum | cut -c1-10)"
 }
 
 CLUSTER=${KIND_CLUSTER:-kube-ecs}
