@@ -179,18 +179,18 @@ def unwrap(raw: Any) -> tuple[dict, list[Note]]:
     return {k: v for k, v in raw.items() if k not in read_only}, notes
 
 
-def _task_sizes(raw: dict, problems: list[Problem]) -> dict:
-    out = dict(raw)
+def _task_sizes(raw: dict, problems: list[Problem]) -> dict[str, int]:
+    """Task cpu/memory as cpu units/MiB (unset ones left out); unreadable ones go to `problems`."""
+    sizes = {}
     for field in _TASK_SIZES:
         if raw.get(field) in (None, ""):
-            out.pop(field, None)
             continue
         size = task_size(raw[field], field)
         if size is None:
             problems.append(Problem(field, f"Invalid '{field}' setting for task: {_show(raw[field])} is neither "
                                            f"a number nor {'vCPUs' if field == 'cpu' else 'GB'}."))
-        out[field] = size
-    return out
+        sizes[field] = size
+    return sizes
 
 
 def _port_defaults(mapping: dict, network_mode: str) -> dict:
@@ -221,12 +221,11 @@ def _task_defaults(spec: dict) -> dict:
 def normalize_task_definition(raw: Any) -> tuple[dict, list[Note]]:
     request, notes = unwrap(raw)
     problems: list[Problem] = []
-    sized = _task_sizes(request, problems)
-    # cpu/memory are already numbers: read them as the integers they now are.
-    spec = _structure({k: v for k, v in sized.items() if k not in _TASK_SIZES}, model.TASK_DEFINITION, "", problems)
+    sizes = _task_sizes(request, problems)  # read here, not by their string shape
+    spec = _structure({k: v for k, v in request.items() if k not in _TASK_SIZES}, model.TASK_DEFINITION, "", problems)
     if problems:
         raise InvalidSpec(problems)
-    spec.update({k: sized[k] for k in _TASK_SIZES if k in sized})
+    spec.update(sizes)
     spec = _task_defaults(spec)
     return spec, notes + reported(spec, model.TASK_DEFINITION) + _task_value_notes(spec)
 
