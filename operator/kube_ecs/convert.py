@@ -24,11 +24,10 @@ from typing import Any
 import yaml
 
 from kube_ecs import API_VERSION
-from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
-from kube_ecs.ecs.validate import validate_service, validate_service_task, validate_task_definition
+from kube_ecs.ecs.validate import check_service, check_task_definition, validate_service_task
 from kube_ecs.reconcile.revisions import family_name
-from kube_ecs.resources import build_service_manifests
+from kube_ecs.resources import build_service_manifests, names
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024  # ECS refuses task definitions over 64 KiB; this only bounds the work
 MAX_VALUES = 1_000_000  # what MAX_INPUT_BYTES of JSON can hold, give or take
@@ -112,12 +111,7 @@ def _task_definition_document(documents: list[Any]) -> Any:
 
 def convert(document: Any) -> Converted:
     """normalize + validate, as the operator registers a revision."""
-    try:
-        spec, notes = normalize_task_definition(document)
-    except InvalidSpec as e:
-        return Converted(None, e.problems, [])
-    problems = validate_task_definition(spec)
-    return Converted(None if problems else spec, problems, notes)
+    return Converted(*check_task_definition(document))
 
 
 def custom_resource(spec: dict) -> dict:
@@ -130,8 +124,10 @@ def default_service(family: str) -> dict:
 
 
 def manifests(spec: dict, service: dict) -> list[dict]:
-    name = family_name(service["serviceName"])
-    return build_service_manifests(service=service, service_name=name, taskdef=spec, family=family_name(spec["family"]),
+    """The operator's children of `service` running `spec` as revision 1 (a Service's name is sanitised as
+    the operator's Service object name would be, not as a family)."""
+    return build_service_manifests(service=service, service_name=names.object_name(service["serviceName"]),
+                                   taskdef=spec, family=family_name(spec["family"]),
                                    revision=1, namespace=DEFAULT_NAMESPACE, cluster=DEFAULT_CLUSTER)
 
 
@@ -155,8 +151,7 @@ def _service(source: str | None, family: str) -> tuple[dict | None, list[Problem
     if source is None:
         return default_service(family), [], []
     try:
-        service, notes = normalize_service(parse(_read(source)))
-        problems = validate_service(service)
+        service, problems, notes = check_service(parse(_read(source)))
     except InvalidSpec as e:
         service, notes, problems = None, [], e.problems
     return service, _prefixed(problems), notes

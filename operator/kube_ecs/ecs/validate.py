@@ -1,17 +1,20 @@
 """ECS's own checks: what RegisterTaskDefinition and CreateService would refuse, refused here with the
 field path and, where ECS has one, ECS's wording. Takes normalized specs (normalize.py).
 
-Rejected fields (rules.py) are refused here too, with the rule's reason.
+Rejected fields (rules.py) are refused here too, with the rule's reason. `check_task_definition` and
+`check_service` run normalize and validate as one step: the operator and `kube-ecs convert` share them.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from kube_ecs.ecs import model, rules
-from kube_ecs.ecs.problems import Problem, join
+from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
+from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _NAME_RULE = "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed."
@@ -412,3 +415,26 @@ def validate_service_task(service: dict, taskdef: dict) -> list[Problem]:
             problems.append(Problem(join(join("loadBalancers", i), "containerPort"),
                                     f"The container {name} did not have a container port {port} defined."))
     return problems
+
+
+# --- normalize + validate -------------------------------------------------------------------------
+
+
+def check_task_definition(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
+    """(normalized spec, or None when ECS would refuse it; the problems; the notes) of task definition `raw`."""
+    return _checked(raw, normalize_task_definition, validate_task_definition)
+
+
+def check_service(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
+    """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateService `raw`."""
+    return _checked(raw, normalize_service, validate_service)
+
+
+def _checked(raw: Any, normalize: Callable[[Any], tuple[dict, list[Note]]],
+             validate: Callable[[dict], list[Problem]]) -> tuple[dict | None, list[Problem], list[Note]]:
+    try:
+        spec, notes = normalize(raw)
+    except InvalidSpec as e:
+        return None, e.problems, []
+    problems = validate(spec)
+    return (None if problems else spec), problems, notes

@@ -12,9 +12,7 @@ import logging
 from collections.abc import Callable
 
 from kube_ecs import API_VERSION
-from kube_ecs.ecs.normalize import normalize_service
-from kube_ecs.ecs.problems import InvalidSpec
-from kube_ecs.ecs.validate import validate_service, validate_service_task
+from kube_ecs.ecs.validate import check_service, validate_service_task
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.kube import Client, Ref
@@ -54,13 +52,8 @@ def normalized_spec(body: dict) -> tuple[dict, list[str]]:
     """The normalized CreateService spec and its notes; refuses what ECS would refuse."""
     name = body["metadata"]["name"]
     raw = {"serviceName": name, **(body.get("spec") or {})}
-    try:
-        spec, notes = normalize_service(raw)
-    except InvalidSpec as e:
-        spec, notes, problems = {}, [], e.problems
-    else:
-        problems = validate_service(spec)
-    if problems:
+    spec, problems, notes = check_service(raw)
+    if spec is None:
         raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(map(str, problems)))
     if not spec.get("taskDefinition"):
         raise ServiceError("InvalidParameter", "InvalidParameterException: spec.taskDefinition: "

@@ -4,9 +4,7 @@ changed, and report the family's state. A spec ECS would refuse registers nothin
 from __future__ import annotations
 
 from kube_ecs import API_VERSION
-from kube_ecs.ecs.normalize import normalize_task_definition
-from kube_ecs.ecs.problems import InvalidSpec
-from kube_ecs.ecs.validate import validate_task_definition
+from kube_ecs.ecs.validate import check_task_definition
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import Condition, merge
 from kube_ecs.reconcile.kube import Client
@@ -42,12 +40,8 @@ def normalized(body: dict) -> tuple[dict | None, list[str], list[str]]:
     raw = {"family": name, **(body.get("spec") or {})}
     if rev.family_name(str(raw["family"])) != name:
         return None, [f"family: {raw['family']!r} must be {name!r} (the TaskDefinition's name) or sanitise to it"], []
-    try:
-        spec, notes = normalize_task_definition(raw)
-    except InvalidSpec as e:
-        return None, [str(p) for p in e.problems], []
-    problems = validate_task_definition(spec)
-    return (None if problems else spec), [str(p) for p in problems], [str(n) for n in notes]
+    spec, problems, notes = check_task_definition(raw)
+    return spec, [str(p) for p in problems], [str(n) for n in notes]
 
 
 def family_status(
