@@ -3,7 +3,7 @@
 # kind, etcd, CoreDNS, Traefik (the ingress controller), and our own pause and sample app.
 # Usage: hack/build-go.sh [NAME...]; prints nothing but progress; binaries land in $CACHE_DIR/go.
 source "$(dirname "$0")/lib.sh"
-export CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=-trimpath
+export CGO_ENABLED=0 GOOS=linux GOFLAGS=-trimpath
 
 # Module whose go.mod has replace lines (which only apply in the main module): build it from a
 # throwaway consumer module carrying its versioned replaces; relative ones point at sibling

@@ -33,7 +33,7 @@ for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
 done
 for c in $CMDS; do
   log "go build $c (2 cores: the apiserver and kubelet take several minutes each)"
-  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldf" -o "$OUT/$c" "k8s.io/kubernetes/cmd/$c"
+  CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "$ldf" -o "$OUT/$c" "k8s.io/kubernetes/cmd/$c"
 done
 "$OUT/kubeadm" version -o short | grep -qx "$KUBERNETES_VERSION" || die "kubeadm reports the wrong version"
 touch "$OUT/.done"

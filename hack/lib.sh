@@ -9,6 +9,9 @@ CACHE_DIR=${KUBE_ECS_CACHE:-$HOME/.cache/kube-ecs}
 BIN_DIR=$CACHE_DIR/bin
 mkdir -p "$CACHE_DIR" "$BIN_DIR" "$CACHE_DIR/logs"
 export PATH="$BIN_DIR:$PATH"
+# Binaries and images are for this machine's architecture (kind nodes run the host's).
+GOARCH=$(go env GOARCH 2>/dev/null || dpkg --print-architecture)
+export GOARCH
 _T0=${_T0:-$(date +%s)}
 export _T0
 log() { printf '[kube-ecs %4ss] %s\n' "$(( $(date +%s) - _T0 ))" "$*" >&2; }
