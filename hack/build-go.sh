@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every Go program the cluster needs from the Go module proxy, each once per version:
-# kind, etcd, CoreDNS, Traefik (the ingress controller), and our own pause and sample app.
+# kind, etcd, CoreDNS, Traefik (the ingress controller), and our own pause, pod network and sample app.
 # Usage: hack/build-go.sh [NAME...]; prints nothing but progress; binaries land in $CACHE_DIR/go.
 source "$(dirname "$0")/lib.sh"
 export CGO_ENABLED=0 GOOS=linux GOFLAGS=-trimpath
@@ -35,11 +35,11 @@ build() { # name version: builds $(go_program name) unless cached
     etcd) consumer_build "$dir/etcd" go.etcd.io/etcd/server/v3 "$version" go.etcd.io/etcd/server/v3 ;;
     traefik) LDFLAGS="-X github.com/traefik/traefik/v3/pkg/version.Version=$version" \
       consumer_build "$dir/traefik" github.com/traefik/traefik/v3 "$version" github.com/traefik/traefik/v3/cmd/traefik ;;
-    pause|cats) (cd "$REPO_DIR/images/$name" && go build -ldflags "-s -w" -o "$dir/$name" .) ;;
+    pause|cats|net) (cd "$REPO_DIR/images/$name" && go build -ldflags "-s -w" -o "$dir/$name" .) ;;
     *) die "unknown program $name" ;;
   esac
   log "built $name $version in $((SECONDS - t0))s"
 }
 
-[ $# -gt 0 ] || set -- kind etcd coredns traefik pause cats
+[ $# -gt 0 ] || set -- kind etcd coredns traefik pause net cats
 for name in "$@"; do build "$name" "$(version_of "$name")"; done

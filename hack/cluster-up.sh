@@ -4,6 +4,8 @@
 # be pulled and builds one offline where it cannot (KUBE_ECS_OFFLINE=1 forces that), creates the
 # cluster from hack/kind/cluster.yaml and waits for it. A second run with the cluster up is a no-op.
 source "$(dirname "$0")/lib.sh"
+WORKERS=${KUBE_ECS_WORKERS:-3}
+MADE_MARK=$CACHE_DIR/cluster-$CLUSTER.id
 step() { # title command...: runs one step and says how long it took
   local t0=$SECONDS; log "── $1"; shift; "$@"; log "   done in $((SECONDS - t0))s"
 }
@@ -32,18 +34,44 @@ node_image_to_use() {
   "$HACK_DIR/build-node-image.sh"
 }
 
+# Worker i of n: the last is the Fargate pool (tainted: only Fargate tasks tolerate it), the others
+# EC2 container instances; zones alternate between two, as do EC2 instance types.
+worker() { # i n
+  local zone=us-east-1$([ $(($1 % 2)) = 1 ] && echo a || echo b) pool=ec2 type=m5.large
+  [ $(($1 % 2)) = 1 ] || type=c5.xlarge
+  [ "$1" = "$2" ] && pool=fargate type=fargate
+  cat <<EOT
+- role: worker
+  labels:
+    topology.kubernetes.io/region: us-east-1
+    topology.kubernetes.io/zone: $zone
+    node.kubernetes.io/instance-type: $type
+    ecs.kube-ecs.dev/node-pool: $pool
+EOT
+  [ "$pool" = fargate ] && cat <<'EOT'
+  kubeadmConfigPatches:
+  - |
+    kind: JoinConfiguration
+    nodeRegistration:
+      taints: [{key: ecs.kube-ecs.dev/fargate, value: "true", effect: NoSchedule}]
+EOT
+  return 0
+}
+
 create() {
-  local image config
+  local image config i
   image=$(node_image_to_use)
   config=$(mktemp)
-  # kind's stock image brings its own CNI; ours has a static one baked in.
-  if [ "$image" = "$STOCK_NODE_IMAGE" ]; then cp "$HACK_DIR/kind/cluster.yaml" "$config"
-  else sed 's/disableDefaultCNI: false/disableDefaultCNI: true/' "$HACK_DIR/kind/cluster.yaml" > "$config"; fi
-  kind delete cluster --name "$CLUSTER" >/dev/null 2>&1 || true
-  log "kind create cluster --name $CLUSTER --image $image"
+  # A copy the node mounts: it outlives this checkout.
+  mkdir -p "$CACHE_DIR/kind"
+  cp "$HACK_DIR/kind/scheduler.yaml" "$CACHE_DIR/kind/scheduler.yaml"
+  { sed "s|SCHEDULER_CONFIG|$CACHE_DIR/kind/scheduler.yaml|" "$HACK_DIR/kind/cluster.yaml"
+    for i in $(seq "$WORKERS"); do worker "$i" "$WORKERS"; done; } > "$config"
+  log "kind create cluster --name $CLUSTER --image $image ($WORKERS workers)"
   kind create cluster --name "$CLUSTER" --image "$image" --config "$config" --wait 0s 2>&1 | sed 's/^/    /' >&2 ||
     die "kind create cluster failed (kind export logs --name $CLUSTER tells why)"
   rm -f "$config"
+  docker inspect -f '{{.Id}}' "$CLUSTER-control-plane" > "$MADE_MARK"
 }
 
 wait_ready() {
@@ -63,13 +91,45 @@ ingress() {
     { kc -n traefik logs deployment/traefik --tail=30 >&2; die "the ingress controller is not Ready"; }
 }
 
+# The cluster this script made, by its control-plane container: only that one may be recreated.
+made_by_us() { [ "$(docker inspect -f '{{.Id}}' "$CLUSTER-control-plane" 2>/dev/null)" = "$(cat "$MADE_MARK" 2>/dev/null)" ]; }
+
+# After a reboot or a Docker restart the node containers are stopped: starting them destroys nothing.
+restart() {
+  local stopped
+  stopped=$(docker ps -a --filter "label=io.x-k8s.kind.cluster=$CLUSTER" --filter status=exited -q)
+  [ -n "$stopped" ] || return 0
+  log "starting the cluster's stopped node containers"
+  docker start $stopped >/dev/null
+  for _ in $(seq 60); do cluster_ready && return 0; sleep 3; done
+}
+
+existing() {
+  restart
+  if cluster_ready; then
+    local workers
+    workers=$(kc get nodes --no-headers -l '!node-role.kubernetes.io/control-plane' | wc -l)
+    [ "$workers" = "$WORKERS" ] || log "note: the cluster has $workers workers, KUBE_ECS_WORKERS=$WORKERS; 'make cluster-down cluster' rebuilds it"
+    log "cluster $CLUSTER is up"
+  elif made_by_us; then
+    log "cluster $CLUSTER (made by make cluster) is not Ready: recreating it"
+    kind delete cluster --name "$CLUSTER" >/dev/null 2>&1
+    step "kind cluster $CLUSTER" create
+    step "cluster Ready" wait_ready
+  else
+    kc get nodes >&2 || true
+    die "cluster $CLUSTER exists but is not Ready, and make cluster did not make it: nothing was changed. Look with 'kubectl --context $CONTEXT get nodes', or remove it with 'kind delete cluster --name $CLUSTER' and run make cluster again"
+  fi
+}
+
+[ "$WORKERS" -ge 2 ] 2>/dev/null || die "KUBE_ECS_WORKERS=$WORKERS: at least 2 workers (one EC2 container instance, the Fargate pool)"
 step "Docker engine" "$HACK_DIR/docker.sh"
 step "tools: kind $KIND_VERSION, kubectl $KUBERNETES_VERSION" tools
-if cluster_ready; then
-  log "cluster $CLUSTER is up"
+if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+  existing
 else
   step "kind cluster $CLUSTER" create
   step "cluster Ready" wait_ready
 fi
 step "ingress controller (Traefik $TRAEFIK_VERSION) and sample app image" ingress
-log "cluster $CLUSTER ready (context $CONTEXT); Ingress is served at http://127.0.0.1:8080"
+log "cluster $CLUSTER ready (context $CONTEXT, $WORKERS workers); Ingress is served at http://127.0.0.1:8080"

@@ -46,7 +46,7 @@ version_of() { # a Go program built by hack/build-go.sh → the version its cach
     kind) echo "$KIND_VERSION" ;; etcd) echo "$ETCD_VERSION" ;; coredns) echo "$COREDNS_VERSION" ;;
     traefik) echo "$TRAEFIK_VERSION" ;;
     # Our own programs: keyed by their source, so an edit rebuilds them.
-    pause|cats) cat "$REPO_DIR/images/$1"/*.go "$REPO_DIR/images/$1/go.mod" | sha256sum | cut -c1-12 ;;
+    pause|cats|net) cat "$REPO_DIR/images/$1"/*.go "$REPO_DIR/images/$1"/go.* | sha256sum | cut -c1-12 ;;
     *) die "unknown program $1" ;;
   esac
 }
@@ -59,7 +59,7 @@ NODE_PACKAGES="systemd systemd-sysv dbus conntrack iptables nftables iproute2 et
 SANDBOX_IMAGE=registry.k8s.io/pause:$PAUSE_IMAGE_TAG
 node_image() {
   echo "kube-ecs/node:$KUBERNETES_VERSION-$({ cat "$HACK_DIR/versions.env" "$HACK_DIR/build-node-image.sh" \
-    "$REPO_DIR"/images/node/* "$REPO_DIR"/images/pause/*; echo "$NODE_PACKAGES"; } | sha256sum | cut -c1-10)"
+    "$REPO_DIR"/images/node/* "$REPO_DIR"/images/pause/* "$REPO_DIR"/images/net/*; echo "$NODE_PACKAGES"; } | sha256sum | cut -c1-10)"
 }
 
 CLUSTER=${KIND_CLUSTER:-kube-ecs}
@@ -72,16 +72,21 @@ apply_crds() { # kubectl command: kc, or kubectl for the current context
   "$@" wait --for=condition=Established --timeout=60s -f "$REPO_DIR/crds/" >/dev/null
 }
 
-# `kind load docker-image`, skipped when the node already has this very image (kind's own check
-# needs crictl, which the offline node lacks): the loaded image ID is recorded on the node.
+# `kind load docker-image` into the nodes that lack this very image (kind's own check needs crictl,
+# which the offline node lacks): the loaded image ID is recorded on each node.
 kind_load() { # image
-  local id node=$CLUSTER-control-plane mark
+  local id mark node missing=()
   id=$(docker image inspect -f '{{.Id}}' "$1")
   mark=/var/lib/kube-ecs-loaded/$(tr '/:' '__' <<<"$1")
-  [ "$(docker exec "$node" cat "$mark" 2>/dev/null)" = "$id" ] && return 0
-  log "kind load $1"
-  kind load docker-image "$1" --name "$CLUSTER" >/dev/null
-  docker exec "$node" sh -c "mkdir -p /var/lib/kube-ecs-loaded && echo $id > $mark"
+  for node in $(kind get nodes --name "$CLUSTER"); do
+    [ "$(docker exec "$node" cat "$mark" 2>/dev/null)" = "$id" ] || missing+=("$node")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "kind load $1 (${#missing[@]} nodes)"
+  kind load docker-image "$1" --name "$CLUSTER" --nodes "$(IFS=,; echo "${missing[*]}")" >/dev/null
+  for node in "${missing[@]}"; do
+    docker exec "$node" sh -c "mkdir -p /var/lib/kube-ecs-loaded && echo $id > $mark"
+  done
 }
 
 # An image of one static binary at DEST (default /NAME, then also its entrypoint) on BASE

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_node_and_system_pods_are_ready():
-    [node] = get("nodes")["items"]
-    assert any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+    nodes = get("nodes")["items"]
+    assert len(nodes) >= 3  # the control plane, EC2 container instances, the Fargate pool
+    for node in nodes:
+        assert any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
     pods = get("pods", "-n", "kube-system")["items"]
     names = [p["metadata"]["name"] for p in pods]
     for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "coredns"):
@@ -47,3 +49,22 @@ def test_sample_app_is_served_through_the_ingress():
         assert pod["metadata"]["name"] in body, "the page names the task (pod) that served it"
     finally:
         kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_workers_are_container_instances_and_a_fargate_pool():
+    """Workers carry the labels ECS placement reads (zone, instance type, pool); the Fargate pool is
+    tainted so only Fargate tasks land there."""
+    workers = get("nodes", "-l", "!node-role.kubernetes.io/control-plane")["items"]
+    pools: dict[str, list[dict]] = {}
+    for node in workers:
+        labels = node["metadata"]["labels"]
+        for key in ("topology.kubernetes.io/zone", "node.kubernetes.io/instance-type"):
+            assert labels.get(key), f"{node['metadata']['name']} has no {key}"
+        pools.setdefault(labels.get("ecs.kube-ecs.dev/node-pool", ""), []).append(node)
+    assert set(pools) == {"ec2", "fargate"}, pools.keys()
+    assert len({n["metadata"]["labels"]["topology.kubernetes.io/zone"] for n in pools["ec2"]}) >= 2 or \
+        len(pools["ec2"]) == 1
+    for node in pools["fargate"]:
+        assert {"key": "ecs.kube-ecs.dev/fargate", "value": "true", "effect": "NoSchedule"} in node["spec"]["taints"]
+    for node in pools["ec2"]:
+        assert not node["spec"].get("taints")
