@@ -18,9 +18,8 @@ from typing import Any
 
 from botocore.model import Shape
 
-from kube_ecs.ecs import model, rules
+from kube_ecs.ecs import expressions, model, rules
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
-from kube_ecs.resources import placement
 
 _DROP = object()  # a value normalisation removes (null, "")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -251,7 +250,7 @@ def _member_of_notes(path: str, constraints: list[dict]) -> list[Note]:
     return [Note(join(join(path, i), "expression"),
                  f"{rules.NOT_SUPPORTED}: memberOf expression {c['expression']!r} cannot be answered by node labels")
             for i, c in enumerate(constraints)
-            if c.get("type") == "memberOf" and c.get("expression") and placement.member_of_terms(c["expression"]) is None]
+            if c.get("type") == "memberOf" and c.get("expression") and expressions.parse(c["expression"]) is None]
 
 
 def _task_value_notes(spec: dict) -> list[Note]:
