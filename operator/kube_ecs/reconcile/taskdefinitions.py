@@ -38,7 +38,7 @@ def normalized(body: dict) -> tuple[dict | None, list[str], list[str]]:
     object's name and must sanitise to it (decisions.md)."""
     name = body["metadata"]["name"]
     raw = {"family": name, **(body.get("spec") or {})}
-    if rev.family_name(str(raw["family"])) != name:
+    if names.family_name(str(raw["family"])) != name:
         return None, [f"family: {raw['family']!r} must be {name!r} (the TaskDefinition's name) or sanitise to it"], []
     spec, problems, notes = check_task_definition(raw)
     return spec, [str(p) for p in problems], [str(n) for n in notes]
