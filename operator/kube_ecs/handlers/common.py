@@ -10,7 +10,7 @@ import kubernetes
 
 from kube_ecs.reconcile.kube import Kube, NotFound, Ref
 from kube_ecs.reconcile.outcome import status_patch
-from kube_ecs.reconcile.service_status import Event
+from kube_ecs.reconcile.events import Event
 from kube_ecs.resources import meta
 
 log = logging.getLogger(__name__)

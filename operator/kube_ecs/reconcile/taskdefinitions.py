@@ -8,7 +8,7 @@ from kube_ecs.ecs.validate import check_task_definition
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import Condition, merge
 from kube_ecs.reconcile.kube import Client
-from kube_ecs.reconcile.service_status import Event
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.resources import meta, names
 
