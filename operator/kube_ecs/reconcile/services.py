@@ -8,7 +8,6 @@ update-service call fails.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,8 +20,6 @@ from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.service_status import Observed, Task, compute
 from kube_ecs.resources import build_service_manifests, meta, names
-
-log = logging.getLogger(__name__)
 
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
 # Children found by the Service's labels; a ServiceAccount is shared and carries only Cluster labels.
