@@ -17,10 +17,11 @@ Init containers are ordered by their dependsOn, ties in task-definition order.
 
 from __future__ import annotations
 
+import json
 import math
 
 from kube_ecs.resources import names, placement
-from kube_ecs.resources.meta import user_metadata
+from kube_ecs.resources.meta import CONTAINER_NAMES_ANNOTATION, user_metadata
 
 ECS_DEFAULT_STOP_TIMEOUT = 30
 _RUN_TO_COMPLETION = ("COMPLETE", "SUCCESS")
@@ -470,15 +471,21 @@ def _placement(taskdef: dict, service: dict, selector: dict[str, str]) -> dict:
     return spec
 
 
+def container_names(containers: list[dict]) -> str:
+    """The CONTAINER_NAMES_ANNOTATION value: each Kubernetes container name → its ECS name, so what
+    reads pods (status) can speak of containers by the names the user gave them."""
+    return json.dumps({names.dns_label(c["name"]): c["name"] for c in containers}, sort_keys=True, separators=(",", ":"))
+
+
 def _metadata(containers: list[dict], labels: dict[str, str], annotations: dict[str, str]) -> dict:
-    """Pod labels and annotations: ours, and the containers' dockerLabels (see `build_pod_template`)."""
+    """Pod labels and annotations: ours, the containers' dockerLabels (see `build_pod_template`) and
+    the container names (ours win over a dockerLabel of the same key)."""
     docker_labels, docker_annotations = user_metadata(
         (k, v) for c in containers for k, v in sorted((c.get("dockerLabels") or {}).items())
     )
-    metadata: dict = {"labels": dict(sorted({**docker_labels, **labels}.items()))}
-    if pod_annotations := {**annotations, **docker_annotations}:
-        metadata["annotations"] = dict(sorted(pod_annotations.items()))
-    return metadata
+    pod_annotations = {**annotations, **docker_annotations, CONTAINER_NAMES_ANNOTATION: container_names(containers)}
+    return {"labels": dict(sorted({**docker_labels, **labels}.items())),
+            "annotations": dict(sorted(pod_annotations.items()))}
 
 
 def build_pod_template(
