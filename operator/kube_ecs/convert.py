@@ -114,8 +114,8 @@ def convert(document: Any) -> Converted:
 
 
 def custom_resource(spec: dict) -> dict:
-    return {"apiVersion": API_VERSION, "kind": "TaskDefinition", "metadata": {"name": names.family_name(spec["family"])},
-            "spec": spec}
+    return {"apiVersion": API_VERSION, "kind": "TaskDefinition",
+            "metadata": {"name": names.family_name(spec["family"])}, "spec": spec}
 
 
 def default_service(family: str) -> dict:

@@ -188,7 +188,8 @@ def _task_sizes(raw: dict, problems: list[Problem]) -> dict[str, int]:
         if size is None:
             problems.append(Problem(field, f"Invalid '{field}' setting for task: {_show(raw[field])} is neither "
                                            f"a number nor {'vCPUs' if field == 'cpu' else 'GB'}."))
-        sizes[field] = size
+        else:
+            sizes[field] = size
     return sizes
 
 
@@ -283,7 +284,8 @@ def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
     spec = _structure(raw, model.SERVICE, "", problems)
     if problems:
         raise InvalidSpec(problems)
-    notes = reported(spec, model.SERVICE) + _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
+    notes = reported(spec, model.SERVICE)
+    notes += _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
     for i, strategy in enumerate(spec.get("placementStrategy", [])):
         if strategy.get("type") == "binpack":
             notes.append(Note(join("placementStrategy", i), f"{rules.NOT_SUPPORTED}: binpack (the scheduler "

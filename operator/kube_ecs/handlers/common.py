@@ -8,9 +8,9 @@ import logging
 import kopf
 import kubernetes
 
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Kube, NotFound, Ref
 from kube_ecs.reconcile.outcome import status_patch
-from kube_ecs.reconcile.events import Event
 from kube_ecs.resources import meta
 
 log = logging.getLogger(__name__)

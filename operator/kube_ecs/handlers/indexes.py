@@ -13,7 +13,6 @@ from kube_ecs.resources import meta
 from kube_ecs.resources.namespace import namespace_name
 
 
-
 @kopf.index(API_VERSION, "clusters")
 def clusters_by_namespace(name: str, **_) -> dict:
     return {namespace_name(name): name}

@@ -23,8 +23,8 @@ from kube_ecs.handlers.common import MANAGED
 from kube_ecs.handlers.wakers import poke, service_key
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import now_iso
-from kube_ecs.reconcile.kube import api_error_message
 from kube_ecs.reconcile.events import Event
+from kube_ecs.reconcile.kube import api_error_message
 from kube_ecs.reconcile.service_status import Task, failed
 from kube_ecs.reconcile.services import reconcile_service, service_ref
 from kube_ecs.resources import meta

@@ -15,9 +15,9 @@ from kube_ecs import API_VERSION
 from kube_ecs.ecs.validate import check_service, validate_service_task
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
-from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.service_status import Observed, Task, compute
 from kube_ecs.resources import build_service_manifests, meta, names
 

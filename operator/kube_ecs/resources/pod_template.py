@@ -102,7 +102,7 @@ def _run_as(user: str) -> dict[str, int]:
     Kubernetes takes numbers only: "root" is 0; other names are left to the image's passwd file,
     i.e. not set (validation reports them)."""
     context = {}
-    for part, field in zip(user.split(":", 1), ("runAsUser", "runAsGroup")):
+    for part, field in zip(user.split(":", 1), ("runAsUser", "runAsGroup"), strict=False):
         if part.isdigit() or part == "root":
             context[field] = 0 if part == "root" else int(part)
     return context
@@ -474,7 +474,8 @@ def _placement(taskdef: dict, service: dict, selector: dict[str, str]) -> dict:
 def container_names(containers: list[dict]) -> str:
     """The CONTAINER_NAMES_ANNOTATION value: each Kubernetes container name → its ECS name, so what
     reads pods (status) can speak of containers by the names the user gave them."""
-    return json.dumps({names.dns_label(c["name"]): c["name"] for c in containers}, sort_keys=True, separators=(",", ":"))
+    mapping = {names.dns_label(c["name"]): c["name"] for c in containers}
+    return json.dumps(mapping, sort_keys=True, separators=(",", ":"))
 
 
 def _metadata(containers: list[dict], labels: dict[str, str], annotations: dict[str, str]) -> dict:

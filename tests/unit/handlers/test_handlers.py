@@ -56,7 +56,8 @@ def test_runner_settings():
     runner.configure(settings)
     assert settings.persistence.finalizer == "ecs.kube-ecs.dev/finalizer"
     assert isinstance(settings.persistence.progress_storage, kopf.AnnotationsProgressStorage)
-    assert settings.watching.server_timeout < settings.watching.client_timeout
+    server, client = settings.watching.server_timeout, settings.watching.client_timeout
+    assert server is not None and client is not None and server < client
     assert settings.posting.level == logging.WARNING
     assert settings.peering.standalone and settings.scanning.disabled
 

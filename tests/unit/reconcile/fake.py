@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any
+from typing import Any, TypeGuard
 
 from kube_ecs.reconcile.kube import FIELD_MANAGER, Conflict, NotFound, Ref
 
@@ -35,11 +35,11 @@ _LIST_KEYS = {
 }
 
 
-def _keyed(field: object, value: object) -> bool:
+def _keyed(value: object, field: object) -> TypeGuard[list[dict]]:
     return field in _LIST_KEYS and isinstance(value, list) and all(isinstance(i, dict) for i in value)
 
 
-def _item_key(field: str, item: dict) -> tuple:
+def _item_key(field: Any, item: dict) -> tuple:
     return ("=", *(item.get(k) for k in _LIST_KEYS[field]))
 
 
@@ -50,14 +50,14 @@ def _fields(value: object, path: Path = ()) -> dict[Path, object]:
     if isinstance(value, dict):
         for key, item in value.items():
             found.update(_fields(item, (*path, key)))
-    elif _keyed(field, value):
+    elif _keyed(value, field):
         for item in value:
             found.update(_fields(item, (*path, _item_key(field, item))))
     return found
 
 
 def _is_leaf(path: Path, value: object) -> bool:
-    return not (isinstance(value, dict) and value) and not _keyed(path[-1], value)
+    return not (isinstance(value, dict) and value) and not _keyed(value, path[-1])
 
 
 def _apply_merge(live: object, applied: object, field: object = None) -> object:
@@ -68,8 +68,7 @@ def _apply_merge(live: object, applied: object, field: object = None) -> object:
         for key, value in applied.items():
             merged[key] = _apply_merge(live.get(key), value, key)
         return merged
-    if _keyed(field, live) and _keyed(field, applied):
-        assert isinstance(field, str) and isinstance(live, list) and isinstance(applied, list)
+    if _keyed(live, field) and _keyed(applied, field):
         by_key = {_item_key(field, item): item for item in live}
         ours = [_apply_merge(by_key.get(_item_key(field, item)), item) for item in applied]
         sent = {_item_key(field, item) for item in applied}
@@ -95,7 +94,7 @@ def _child(node: object, field: object, key: object) -> object:
     if isinstance(node, dict):
         return node.get(key)
     if isinstance(node, list):
-        return next((item for item in node if _item_key(str(field), item) == key), None)
+        return next((item for item in node if _item_key(field, item) == key), None)
     return None
 
 
