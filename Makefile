@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up test test-unit cluster cluster-down images deploy undeploy run sample crds bench bench-cluster
+.PHONY: help venv up lint test test-unit cluster cluster-down images deploy undeploy run sample crds bench bench-cluster
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,11 @@ venv: $(BIN)/kube-ecs ## Python virtualenv with kube-ecs and its test deps
 
 up: cluster deploy sample ## kind cluster + operator + the sample app, from nothing
 
-test: venv cluster deploy ## every test: unit, then end-to-end on the kind cluster
+lint: venv ## ruff and mypy over operator/ and tests/ (config in pyproject.toml)
+	$(BIN)/ruff check operator tests
+	$(BIN)/mypy
+
+test: venv lint cluster deploy ## lint, then every test: unit, then end-to-end on the kind cluster
 	$(BIN)/pytest -ra tests
 
 test-unit: venv ## unit tests only (no cluster)

@@ -26,7 +26,6 @@ import yaml
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 from kube_ecs.ecs.validate import check_service, check_task_definition, validate_service_task
-from kube_ecs.reconcile.revisions import family_name
 from kube_ecs.resources import build_service_manifests, names
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024  # ECS refuses task definitions over 64 KiB; this only bounds the work
@@ -115,19 +114,19 @@ def convert(document: Any) -> Converted:
 
 
 def custom_resource(spec: dict) -> dict:
-    return {"apiVersion": API_VERSION, "kind": "TaskDefinition", "metadata": {"name": family_name(spec["family"])},
-            "spec": spec}
+    return {"apiVersion": API_VERSION, "kind": "TaskDefinition",
+            "metadata": {"name": names.family_name(spec["family"])}, "spec": spec}
 
 
 def default_service(family: str) -> dict:
-    return {"serviceName": family_name(family), "taskDefinition": family, "desiredCount": 1}
+    return {"serviceName": names.family_name(family), "taskDefinition": family, "desiredCount": 1}
 
 
 def manifests(spec: dict, service: dict) -> list[dict]:
     """The operator's children of `service` running `spec` as revision 1 (a Service's name is sanitised as
     the operator's Service object name would be, not as a family)."""
     return build_service_manifests(service=service, service_name=names.object_name(service["serviceName"]),
-                                   taskdef=spec, family=family_name(spec["family"]),
+                                   taskdef=spec, family=names.family_name(spec["family"]),
                                    revision=1, namespace=DEFAULT_NAMESPACE, cluster=DEFAULT_CLUSTER)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import copy
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -45,7 +46,7 @@ def _optional(schema: dict, *fields: str) -> dict:
 
 
 def _root(spec: dict, *, name_field: str | None = None, spec_required: bool = True) -> dict:
-    root = {
+    root: dict[str, Any] = {
         "type": "object",
         "properties": {
             "apiVersion": {"type": "string"},

@@ -81,8 +81,7 @@ def wait_http_ok(host: str) -> str:
 
 def events_for(namespace: str | None, name: str) -> list[dict]:
     scope = ["-n", namespace] if namespace else ["-A"]
-    items = (get("events", *scope, "--field-selector", f"involvedObject.name={name}") or {}).get("items", [])
-    return items
+    return (get("events", *scope, "--field-selector", f"involvedObject.name={name}") or {}).get("items", [])
 
 
 ESVC = "services.ecs.kube-ecs.dev"

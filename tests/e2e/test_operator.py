@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from kube_ecs.handlers import clusters, services
-
 from cluster import ESVC, App, apply, condition, events_for, get, kubectl, wait_for, wait_http_ok
+
+from kube_ecs.handlers import clusters, services
 
 pytestmark = pytest.mark.e2e
 

@@ -46,7 +46,10 @@ def test_printer_columns_and_short_names():
 
 def test_names_default_to_metadata_name():
     kinds = by_kind()
-    spec = lambda kind: kinds[kind]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+
+    def spec(kind):
+        return kinds[kind]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+
     assert "family" not in spec("TaskDefinition").get("required", [])
     assert "serviceName" not in spec("Service").get("required", [])
     assert spec("Service")["properties"]["desiredCount"]["type"] == "integer"

@@ -18,9 +18,8 @@ from typing import Any
 
 from botocore.model import Shape
 
-from kube_ecs.ecs import model, rules
+from kube_ecs.ecs import expressions, model, rules
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
-from kube_ecs.resources import placement
 
 _DROP = object()  # a value normalisation removes (null, "")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -189,7 +188,8 @@ def _task_sizes(raw: dict, problems: list[Problem]) -> dict[str, int]:
         if size is None:
             problems.append(Problem(field, f"Invalid '{field}' setting for task: {_show(raw[field])} is neither "
                                            f"a number nor {'vCPUs' if field == 'cpu' else 'GB'}."))
-        sizes[field] = size
+        else:
+            sizes[field] = size
     return sizes
 
 
@@ -251,7 +251,7 @@ def _member_of_notes(path: str, constraints: list[dict]) -> list[Note]:
     return [Note(join(join(path, i), "expression"),
                  f"{rules.NOT_SUPPORTED}: memberOf expression {c['expression']!r} cannot be answered by node labels")
             for i, c in enumerate(constraints)
-            if c.get("type") == "memberOf" and c.get("expression") and placement.member_of_terms(c["expression"]) is None]
+            if c.get("type") == "memberOf" and c.get("expression") and expressions.parse(c["expression"]) is None]
 
 
 def _task_value_notes(spec: dict) -> list[Note]:
@@ -284,7 +284,8 @@ def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
     spec = _structure(raw, model.SERVICE, "", problems)
     if problems:
         raise InvalidSpec(problems)
-    notes = reported(spec, model.SERVICE) + _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
+    notes = reported(spec, model.SERVICE)
+    notes += _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
     for i, strategy in enumerate(spec.get("placementStrategy", [])):
         if strategy.get("type") == "binpack":
             notes.append(Note(join("placementStrategy", i), f"{rules.NOT_SUPPORTED}: binpack (the scheduler "

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-
 from typing import Any
 
 from kube_ecs.ecs import model
@@ -317,7 +316,7 @@ def _rows(structure: str, cover: tuple[str, Rule] | None, seen: frozenset[str] =
         yield Row(path, rule, covered_by)
         inner = model.nested(member)
         if inner and inner not in seen:
-            inherited = (covered_by, rule) if cover or (rule and rule.kind in COVERING) else None
+            inherited = cover or ((path, rule) if rule and rule.kind in COVERING else None)
             yield from _rows(inner, inherited, seen | {structure})
 
 

@@ -72,8 +72,9 @@ def _schema(shape_name: str) -> dict:
     if shape_name == model.TASK_DEFINITION:
         described = model.shape(model.DESCRIBED).members
         for name in model.read_only_members():
+            rule = rules.RULES[f"{model.DESCRIBED}.{name}"]
             schema["properties"][name] = {**_node(described[name], lenient=True), "nullable": True,
-                                          "description": f"{rules.READ_ONLY}: {rules.RULES[f'{model.DESCRIBED}.{name}'].text}"}
+                                          "description": f"{rules.READ_ONLY}: {rule.text}"}
     return schema
 
 

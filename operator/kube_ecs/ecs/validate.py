@@ -189,7 +189,7 @@ def _dependencies(containers: list[dict]) -> Iterator[Problem]:
             if dependency["condition"] == "HEALTHY" and not target.get("healthCheck"):
                 yield Problem(join(where, "condition"), f"Dependency condition HEALTHY requires container "
                                                         f"'{target['name']}' to have a healthCheck.")
-    graph = {c.get("name"): [d["containerName"] for d in c.get("dependsOn", [])] for c in containers}
+    graph = {c.get("name", ""): [d["containerName"] for d in c.get("dependsOn", [])] for c in containers}
     if cycle := _cycle(graph):
         yield Problem("containerDefinitions", f"Circular container dependency: {' -> '.join(cycle)}.")
 
@@ -325,10 +325,10 @@ def validate_task_definition(spec: dict) -> list[Problem]:
     problems += _task_size(spec, fargate)
     if fargate:
         problems += _fargate(spec)
-    if size := spec.get("ephemeralStorage", {}).get("sizeInGiB"):
-        if not EPHEMERAL_GIB[0] <= size <= EPHEMERAL_GIB[1]:
-            problems.append(Problem("ephemeralStorage.sizeInGiB", f"The ephemeral storage size must be between "
-                                                                  f"{EPHEMERAL_GIB[0]} and {EPHEMERAL_GIB[1]} GiB."))
+    size = spec.get("ephemeralStorage", {}).get("sizeInGiB")
+    if size and not EPHEMERAL_GIB[0] <= size <= EPHEMERAL_GIB[1]:
+        problems.append(Problem("ephemeralStorage.sizeInGiB", f"The ephemeral storage size must be between "
+                                                              f"{EPHEMERAL_GIB[0]} and {EPHEMERAL_GIB[1]} GiB."))
     proxy = spec.get("proxyConfiguration")
     if proxy and proxy["containerName"] not in names:
         problems.append(Problem("proxyConfiguration.containerName", f"The proxy container "

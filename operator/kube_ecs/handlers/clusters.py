@@ -9,11 +9,11 @@ import kopf
 
 from kube_ecs import API_VERSION
 from kube_ecs.handlers import common
-from kube_ecs.handlers.services import poke_namespace
+from kube_ecs.handlers.wakers import poke_namespace
 from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
 from kube_ecs.reconcile.conditions import is_true, now_iso
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Ref
-from kube_ecs.reconcile.service_status import Event
 from kube_ecs.resources.namespace import namespace_name
 
 COUNTS_INTERVAL = 10.0

@@ -8,11 +8,14 @@ import logging
 import kopf
 import kubernetes
 
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Kube, NotFound, Ref
 from kube_ecs.reconcile.outcome import status_patch
-from kube_ecs.reconcile.service_status import Event
+from kube_ecs.resources import meta
 
 log = logging.getLogger(__name__)
+# Label filter of the watches and indexes on objects kube-ecs makes.
+MANAGED = {"app.kubernetes.io/managed-by": meta.MANAGED_BY}
 # Kubernetes refuses Event messages over 1 KiB.
 EVENT_MESSAGE_MAX = 1024
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 import kopf
 
 from kube_ecs import API_VERSION
+from kube_ecs.handlers.common import MANAGED
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.service_status import task_of
 from kube_ecs.resources import meta
 from kube_ecs.resources.namespace import namespace_name
-
-MANAGED = {"app.kubernetes.io/managed-by": meta.MANAGED_BY}
-# Index keys of a Service's objects: (namespace, value of its service label).
-ServiceKey = tuple[str, str]
 
 
 @kopf.index(API_VERSION, "clusters")

@@ -18,34 +18,22 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import API_VERSION
-from kube_ecs.handlers import common
-from kube_ecs.handlers.indexes import MANAGED, ServiceKey
+from kube_ecs.handlers import common, wakers
+from kube_ecs.handlers.common import MANAGED
+from kube_ecs.handlers.wakers import poke, service_key
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import now_iso
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import api_error_message
-from kube_ecs.reconcile.service_status import Event, Task, failed
+from kube_ecs.reconcile.service_status import Task, failed
 from kube_ecs.reconcile.services import reconcile_service, service_ref
-from kube_ecs.resources import meta, names
+from kube_ecs.resources import meta
 
 log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 60.0
 DEBOUNCE_SECONDS = 0.5
 RETRY_SECONDS = 5.0
-
-# Service key → the Event its daemon waits on. Touched only from the event loop.
-_wakers: dict[ServiceKey, asyncio.Event] = {}
-
-
-def service_key(namespace: str, name: str) -> ServiceKey:
-    return namespace, names.label_value(name)
-
-
-def poke(key: ServiceKey) -> None:
-    waker = _wakers.get(key)
-    if waker is not None:
-        waker.set()
-
 
 class _State:
     """What a daemon remembers between passes: the tasks it has seen (for "has started N tasks") and
@@ -104,7 +92,7 @@ async def service_daemon(body: kopf.Body, namespace: str, name: str, stopped: ko
                          clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
                          replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index, **_) -> None:
     key = service_key(namespace, name)
-    waker = _wakers[key] = asyncio.Event()
+    waker = wakers.register(key)
     state = _State()
     try:
         while not stopped:
@@ -122,8 +110,7 @@ async def service_daemon(body: kopf.Body, namespace: str, name: str, stopped: ko
             await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
             await asyncio.sleep(DEBOUNCE_SECONDS)
     finally:
-        if _wakers.get(key) is waker:
-            del _wakers[key]
+        wakers.unregister(key, waker)
 
 
 def _family_of(body: dict) -> str:
@@ -156,10 +143,4 @@ for _resource in (("apps/v1", "deployments"), ("apps/v1", "daemonsets"), ("apps/
 async def revision_changed(spec: dict, services_by_family: kopf.Index, **_) -> None:
     """A new or deregistered revision: Services of that family re-resolve their reference."""
     for namespace, name in services_by_family.get(spec.get("family", ""), []):
-        poke(service_key(namespace, name))
-
-
-def poke_namespace(namespace: str, services_by_namespace: kopf.Index) -> None:
-    """Wake every Service of a namespace (its Cluster appeared or changed)."""
-    for name in services_by_namespace.get(namespace, []):
         poke(service_key(namespace, name))

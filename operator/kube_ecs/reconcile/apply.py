@@ -90,7 +90,7 @@ def contains(live: object, desired: object, parent: str = "") -> bool:
             return False
         if parent == "ownerReferences":
             return all(any(contains(have, want) for have in live) for want in desired)
-        return len(live) == len(desired) and all(contains(h, w, parent) for h, w in zip(live, desired))
+        return len(live) == len(desired) and all(contains(h, w, parent) for h, w in zip(live, desired, strict=True))
     return _same_scalar(live, desired, parent)
 
 

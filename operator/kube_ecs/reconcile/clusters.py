@@ -57,7 +57,7 @@ def cluster_status(
     if namespace is None:
         # A counts-only refresh: the Namespace's state is as last reconciled.
         ns = NamespaceState(previous.get("namespace", ""), previous.get("namespaceOwned", False))
-        ready = next((c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), {})
+        ready: dict = next((c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), {})
         wanted = [Condition("Ready", ready.get("status", "True") == "True", ready.get("reason", "Active"),
                             ready.get("message", ""))]
     else:
@@ -66,7 +66,7 @@ def cluster_status(
                             ns.problem or f"Namespace {ns.name} holds this Cluster's Services.")]
     if deleting and counts.services:
         wanted.append(Condition("DeletionBlocked", True, "ClusterContainsServicesException", CONTAINS_SERVICES))
-    status = {
+    return {
         "observedGeneration": generation,
         "clusterName": body["metadata"]["name"],
         "status": "DEPROVISIONING" if deleting else "ACTIVE",
@@ -79,4 +79,3 @@ def cluster_status(
         "warnings": warnings(body.get("spec")),
         "conditions": merge(previous.get("conditions"), wanted, generation=generation, now=now),
     }
-    return status

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ def merge(previous: list[dict] | None, wanted: list[Condition], *, generation: i
     merged = []
     for cond in wanted:
         status = "True" if cond.status else "False"
-        old = before.get(cond.type)
-        since = old["lastTransitionTime"] if old and old.get("status") == status and "lastTransitionTime" in old else now
+        old = before.get(cond.type) or {}
+        since = old.get("lastTransitionTime", now) if old.get("status") == status else now
         merged.append({
             "type": cond.type, "status": status, "reason": cond.reason, "message": cond.message,
             "observedGeneration": generation, "lastTransitionTime": since,

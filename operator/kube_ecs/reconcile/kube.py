@@ -7,6 +7,7 @@ listed here rather than discovered: discovery costs round trips at start-up and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -131,10 +132,8 @@ class Kube:
         return self._call("PATCH", path, body=patch, content_type=content_type)
 
     def delete(self, ref: Ref) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             self._call("DELETE", object_path(ref), body={"propagationPolicy": "Background"})
-        except NotFound:
-            pass
 
     def list(self, api_version: str, kind: str, namespace: str | None, selector: str) -> list[dict]:
         result = self._call("GET", collection_path(api_version, kind, namespace),

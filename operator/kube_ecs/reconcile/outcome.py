@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kube_ecs.reconcile.service_status import Event
+from kube_ecs.reconcile.events import Event
 
 
 @dataclass

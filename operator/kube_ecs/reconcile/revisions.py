@@ -45,12 +45,7 @@ def parse_reference(value: str) -> TaskDefinitionRef:
         raise BadReference(f"Invalid revision number. Number: {value}" if match else
                            f"Unable to describe task definition {value!r}: not a family, family:revision or ARN")
     revision = match.group("revision")
-    return TaskDefinitionRef(family_name(match.group("family")), int(revision) if revision else None)
-
-
-def family_name(family: str) -> str:
-    """ECS family → the TaskDefinition's metadata.name."""
-    return names.object_name(family)
+    return TaskDefinitionRef(names.family_name(match.group("family")), int(revision) if revision else None)
 
 
 def revision_name(family: str, revision: int) -> str:

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from kube_ecs.reconcile.conditions import Condition, merge
+from kube_ecs.reconcile.events import Event
 from kube_ecs.resources.meta import REVISION_LABEL
 
 MAX_EVENTS = 10
@@ -66,15 +67,6 @@ def task_of(pod: dict) -> Task:
         placement_problem=placement,
         launch_problem=launch,
     )
-
-
-@dataclass(frozen=True)
-class Event:
-    """One ECS service event; also posted as a Kubernetes Event (type, reason)."""
-
-    message: str
-    reason: str
-    warning: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,18 @@ update-service call fails.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.validate import check_service, validate_service_task
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
-from kube_ecs.reconcile.service_status import Event, Observed, Task, compute
+from kube_ecs.reconcile.service_status import Observed, Task, compute
 from kube_ecs.resources import build_service_manifests, meta, names
-
-log = logging.getLogger(__name__)
 
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
 # Children found by the Service's labels; a ServiceAccount is shared and carries only Cluster labels.
@@ -84,6 +83,27 @@ def _find_workload(client: Client, namespace: str, name: str, daemon: bool | Non
     return None
 
 
+@dataclass
+class _Pass:
+    """What one pass has learned so far: the status is computed from it however far the pass got."""
+
+    desired: int
+    prune_key: object
+    warnings: list[str] = field(default_factory=list)
+    workload: dict | None = None
+    events: list[Event] = field(default_factory=list)
+    error: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the Service resolves to: its Cluster, normalized spec and the revision to run."""
+
+    cluster: str
+    spec: dict
+    revision: rev.Revision
+
+
 def reconcile_service(
     client: Client,
     body: dict,
@@ -96,61 +116,76 @@ def reconcile_service(
     now: str,
     pruned: object = None,
 ) -> Outcome:
-    """One pass. Listing every child kind is the costly part, so pruning runs only when what decides
-    the set of children (the generation and the chosen revision) differs from `pruned`, the value
-    of `Outcome.prune_key` after the last pass that pruned (None: prune)."""
+    """One pass: resolve → build → apply the children → prune → status. Listing every child kind is
+    the costly part, so pruning runs only when what decides the set of children (the generation and
+    the chosen revision) differs from `pruned`, the value of `Outcome.prune_key` after the last pass
+    that pruned (None: prune)."""
     meta_ = body["metadata"]
-    name, namespace, uid = meta_["name"], meta_["namespace"], meta_["uid"]
+    name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
-    events: list[Event] = []
-    error: tuple[str, str] | None = None
-    warnings: list[str] = []
-    family = _family_hint(spec_raw.get("taskDefinition"))
-    desired = spec_raw.get("desiredCount", 1)
-    prune_key = pruned
-    workload: dict | None = None
+    progress = _Pass(desired=spec_raw.get("desiredCount", 1), prune_key=pruned)
     try:
-        cluster = check_cluster(namespace, clusters, spec_raw.get("cluster"))
-        spec, warnings = normalized_spec(body)
-        daemon = spec.get("schedulingStrategy") == "DAEMON"
-        desired = spec.get("desiredCount", 1)
-        workload = _find_workload(client, namespace, name, daemon)
-        try:
-            ref = rev.parse_reference(spec["taskDefinition"])
-            family = ref.family
-            chosen = rev.resolve(ref, revisions_of(ref.family), running=_running_revision(workload))
-        except (rev.BadReference, rev.Unresolved) as e:
-            raise ServiceError("TaskDefinitionNotFound", f"ClientException: {e}") from e
-        if problems := validate_service_task(spec, chosen.task_definition):
-            raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(map(str, problems)))
+        target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of)
         manifests = build_service_manifests(
-            service=spec, service_name=name, taskdef=chosen.task_definition, family=chosen.family,
-            revision=chosen.number, namespace=namespace, cluster=cluster, owner=owner_of(body))
-        keep = []
-        for desired_obj in manifests:
-            applied = apply_child(client, desired_obj)
-            keep.append(applied.ref)
-            if applied.action == "conflict":
-                events.append(Event(applied.message, "ChildConflict", True))
-                error = ("ChildConflict", applied.message)
-            elif applied.action != "unchanged":
-                events.append(Event(f"{applied.action.capitalize()} {applied.ref}", f"Child{applied.action.capitalize()}"))
-            if applied.ref.kind in ("Deployment", "DaemonSet"):
-                # A workload we do not control says nothing about this Service's tasks.
-                workload = None if applied.action == "conflict" else applied.live
-        key = (meta_.get("generation"), chosen.family, chosen.number)
+            service=target.spec, service_name=name, taskdef=target.revision.task_definition,
+            family=target.revision.family, revision=target.revision.number, namespace=namespace,
+            cluster=target.cluster, owner=owner_of(body))
+        keep = _apply_children(client, manifests, progress)
+        key = (meta_.get("generation"), target.revision.family, target.revision.number)
         if key != pruned:
-            events += _prune(client, uid=uid, name=name, namespace=namespace, cluster=cluster, keep=keep)
-            prune_key = key
+            progress.events += _prune(client, uid=meta_["uid"], name=name, namespace=namespace,
+                                      cluster=target.cluster, keep=keep)
+            progress.prune_key = key
     except ServiceError as e:
-        error = (e.reason, str(e))
-        if workload is None:
-            workload = _find_workload(client, namespace, name, None)
+        progress.error = (e.reason, str(e))
+        if progress.workload is None:
+            progress.workload = _find_workload(client, namespace, name, None)
     result = compute(
-        Observed(service=name, family=family, desired_count=desired, generation=meta_.get("generation", 0),
-                 workload=workload, replica_sets=replica_sets, tasks=tasks, error=error, warnings=warnings),
+        Observed(service=name, family=_family_hint(spec_raw.get("taskDefinition")), desired_count=progress.desired,
+                 generation=meta_.get("generation", 0), workload=progress.workload, replica_sets=replica_sets,
+                 tasks=tasks, error=progress.error, warnings=progress.warnings),
         body.get("status"), known_tasks, now)
-    return Outcome(result.status, events + result.events, result.known_tasks, prune_key)
+    return Outcome(result.status, progress.events + result.events, result.known_tasks, progress.prune_key)
+
+
+def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str, str],
+             revisions_of: Callable[[str], list[rev.Revision]]) -> _Target:
+    """The Cluster, the normalized spec and the revision to run; raises ServiceError with ECS's
+    wording. The running workload is read on the way: a pinned INACTIVE revision stays usable while
+    it runs."""
+    meta_ = body["metadata"]
+    cluster = check_cluster(meta_["namespace"], clusters, (body.get("spec") or {}).get("cluster"))
+    spec, progress.warnings = normalized_spec(body)
+    progress.desired = spec.get("desiredCount", 1)
+    progress.workload = _find_workload(client, meta_["namespace"], meta_["name"],
+                                       spec.get("schedulingStrategy") == "DAEMON")
+    try:
+        ref = rev.parse_reference(spec["taskDefinition"])
+        chosen = rev.resolve(ref, revisions_of(ref.family), running=_running_revision(progress.workload))
+    except (rev.BadReference, rev.Unresolved) as e:
+        raise ServiceError("TaskDefinitionNotFound", f"ClientException: {e}") from e
+    if problems := validate_service_task(spec, chosen.task_definition):
+        raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(map(str, problems)))
+    return _Target(cluster, spec, chosen)
+
+
+def _apply_children(client: Client, manifests: list[dict], progress: _Pass) -> list[Ref]:
+    """Apply every child; events for what changed, ChildConflict for one we do not control. Returns the
+    children to keep when pruning."""
+    keep = []
+    for desired_obj in manifests:
+        applied = apply_child(client, desired_obj)
+        keep.append(applied.ref)
+        if applied.action == "conflict":
+            progress.events.append(Event(applied.message, "ChildConflict", True))
+            progress.error = ("ChildConflict", applied.message)
+        elif applied.action != "unchanged":
+            action = applied.action.capitalize()
+            progress.events.append(Event(f"{action} {applied.ref}", f"Child{action}"))
+        if (applied.ref.api_version, applied.ref.kind) in WORKLOAD_KINDS:
+            # A workload we do not control says nothing about this Service's tasks.
+            progress.workload = None if applied.action == "conflict" else applied.live
+    return keep
 
 
 def _prune(client: Client, *, uid: str, name: str, namespace: str, cluster: str, keep: list[Ref]) -> list[Event]:

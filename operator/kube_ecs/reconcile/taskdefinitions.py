@@ -7,8 +7,8 @@ from kube_ecs import API_VERSION
 from kube_ecs.ecs.validate import check_task_definition
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import Condition, merge
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client
-from kube_ecs.reconcile.service_status import Event
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.resources import meta, names
 
@@ -38,7 +38,7 @@ def normalized(body: dict) -> tuple[dict | None, list[str], list[str]]:
     object's name and must sanitise to it (decisions.md)."""
     name = body["metadata"]["name"]
     raw = {"family": name, **(body.get("spec") or {})}
-    if rev.family_name(str(raw["family"])) != name:
+    if names.family_name(str(raw["family"])) != name:
         return None, [f"family: {raw['family']!r} must be {name!r} (the TaskDefinition's name) or sanitise to it"], []
     spec, problems, notes = check_task_definition(raw)
     return spec, [str(p) for p in problems], [str(n) for n in notes]
@@ -89,7 +89,7 @@ def reconcile_task_definition(client: Client, body: dict, *, now: str) -> Outcom
     previous = body.get("status") or {}
     status = family_status(family=family, revisions=revisions, problems=problems, notes=notes,
                            previous=previous, generation=body["metadata"].get("generation", 0), now=now)
-    was = next((c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), {})
+    was: dict = next((c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), {})
     ready = status["conditions"][0]
     if problems and was.get("message") != ready["message"]:
         events.append(Event(ready["message"], "InvalidTaskDefinition", True))

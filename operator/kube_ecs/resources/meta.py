@@ -12,6 +12,8 @@ CLUSTER_LABEL = f"{GROUP}/cluster"
 SERVICE_LABEL = f"{GROUP}/service"
 FAMILY_LABEL = f"{GROUP}/task-definition-family"
 REVISION_LABEL = f"{GROUP}/task-definition-revision"
+# On the pod template: Kubernetes container name → ECS container name (JSON), as ECS reports them.
+CONTAINER_NAMES_ANNOTATION = f"{GROUP}/container-names"
 
 
 def cluster_labels(cluster: str) -> dict[str, str]:

@@ -51,6 +51,11 @@ def object_name(value: str) -> str:
     return value if is_dns_label(value) else dns_label(value)
 
 
+def family_name(family: str) -> str:
+    """ECS family → the TaskDefinition's metadata.name (decisions.md: TaskDefinition name = family)."""
+    return object_name(family)
+
+
 def dns_label(value: str, limit: int = DNS_LABEL_MAX) -> str:
     """A DNS-1123 label: lower case, runs of other characters → "-", at most `limit` characters.
 

@@ -1,16 +1,14 @@
 """Where pods run: runtimePlatform, placementConstraints and placementStrategy → node selection.
 
-ECS's cluster query language is mapped for the expressions a node label can answer: terms
-`attribute:NAME OP [VALUE]` with OP one of ==, equals, !=, not_equals, in, not_in, exists,
-!exists, not_exists, joined by `and`/`&&` and `or`/`||` (no parentheses, `not`, regex matches or
-`task:group`). `member_of_terms` returns None for anything else, so validation can report it.
+memberOf expressions are parsed by ecs/expressions.py; here their terms become node-label match
+expressions (ECS attributes → the well-known labels that carry the same fact).
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 
+from kube_ecs.ecs import expressions
 from kube_ecs.resources import names
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -29,19 +27,11 @@ _NODE_LABELS = {
 _ARCH = {"x86_64": "amd64", "arm64": "arm64"}
 
 _OPERATORS = {
-    "==": "In",
-    "equals": "In",
-    "in": "In",
-    "!=": "NotIn",
-    "not_equals": "NotIn",
-    "not_in": "NotIn",
-    "exists": "Exists",
-    "!exists": "DoesNotExist",
-    "not_exists": "DoesNotExist",
+    expressions.IN: "In",
+    expressions.NOT_IN: "NotIn",
+    expressions.EXISTS: "Exists",
+    expressions.NOT_EXISTS: "DoesNotExist",
 }
-_TERM = re.compile(r"^attribute:(?P<attr>\S+)\s+(?P<op>\S+)(?:\s+(?P<value>.+))?$")
-_OR = re.compile(r"\s+(?:or|\|\|)\s+")
-_AND = re.compile(r"\s+(?:and|&&)\s+")
 
 
 def node_label(attribute: str) -> str:
@@ -49,33 +39,21 @@ def node_label(attribute: str) -> str:
     return _NODE_LABELS.get(attribute) or names.qualified_name(attribute)
 
 
-def _match_expression(term: str) -> dict | None:
-    found = _TERM.match(term.strip())
-    if not found or found["op"] not in _OPERATORS:
-        return None
-    operator = _OPERATORS[found["op"]]
-    key = node_label(found["attr"])
+def _match_expression(term: expressions.Term) -> dict:
+    key = node_label(term.attribute)
+    operator = _OPERATORS[term.operator]
     if operator in ("Exists", "DoesNotExist"):
-        return None if found["value"] else {"key": key, "operator": operator}
-    if not found["value"]:
-        return None
-    values = [v.strip() for v in found["value"].strip().removeprefix("[").removesuffix("]").split(",")]
-    if key == ARCH_LABEL:
-        values = [_ARCH.get(v.lower(), v) for v in values]
-    return {"key": key, "operator": operator, "values": sorted(set(filter(None, values)))}
+        return {"key": key, "operator": operator}
+    values = [_ARCH.get(v.lower(), v) for v in term.values] if key == ARCH_LABEL else term.values
+    return {"key": key, "operator": operator, "values": sorted(set(values))}
 
 
 def member_of_terms(expression: str) -> list[list[dict]] | None:
     """A memberOf expression → alternatives (OR) of match-expression lists (AND); None if not mappable."""
-    if any(c in expression for c in "()") or "=~" in expression or "!~" in expression:
+    alternatives = expressions.parse(expression)
+    if alternatives is None:
         return None
-    alternatives = []
-    for alternative in _OR.split(expression.strip()):
-        terms = [_match_expression(term) for term in _AND.split(alternative)]
-        if not all(terms):
-            return None
-        alternatives.append(terms)
-    return alternatives
+    return [[_match_expression(term) for term in terms] for terms in alternatives]
 
 
 def node_selector(runtime_platform: dict | None) -> dict[str, str]:

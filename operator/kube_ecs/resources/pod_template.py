@@ -17,10 +17,11 @@ Init containers are ordered by their dependsOn, ties in task-definition order.
 
 from __future__ import annotations
 
+import json
 import math
 
 from kube_ecs.resources import names, placement
-from kube_ecs.resources.meta import user_metadata
+from kube_ecs.resources.meta import CONTAINER_NAMES_ANNOTATION, user_metadata
 
 ECS_DEFAULT_STOP_TIMEOUT = 30
 _RUN_TO_COMPLETION = ("COMPLETE", "SUCCESS")
@@ -101,7 +102,7 @@ def _run_as(user: str) -> dict[str, int]:
     Kubernetes takes numbers only: "root" is 0; other names are left to the image's passwd file,
     i.e. not set (validation reports them)."""
     context = {}
-    for part, field in zip(user.split(":", 1), ("runAsUser", "runAsGroup")):
+    for part, field in zip(user.split(":", 1), ("runAsUser", "runAsGroup"), strict=False):
         if part.isdigit() or part == "root":
             context[field] = 0 if part == "root" else int(part)
     return context
@@ -381,33 +382,24 @@ def _pod_security_context(containers: list[dict]) -> dict:
     return {"sysctls": [{"name": k, "value": sysctls[k]} for k in sorted(sysctls)]} if sysctls else {}
 
 
-def build_pod_template(
-    taskdef: dict,
-    *,
-    labels: dict[str, str],
-    selector: dict[str, str],
-    annotations: dict[str, str] | None = None,
-    service: dict | None = None,
-) -> dict:
-    """The Pod template for `taskdef`. `labels` are the pod's own labels (they win over dockerLabels),
-    `annotations` extra ones (dockerLabels win), `selector` the labels that pick the Service's pods
-    (for anti-affinity and spread), `service` the Service spec for its placement and
-    healthCheckGracePeriodSeconds."""
-    service = service or {}
-    containers = taskdef["containerDefinitions"]
-    by_name = {c["name"]: c for c in containers}
-    network_mode = taskdef.get("networkMode", "awsvpc")
-    host_network = network_mode == "host"
-
+def _volumes(taskdef: dict) -> tuple[list[dict], dict[str, str]]:
+    """Task volumes and the containers' memory volumes (sorted by name), and the subPath each task
+    volume's mounts get."""
     volumes: dict[str, dict] = {}
     sub_paths: dict[str, str] = {}
     for ecs_volume in taskdef.get("volumes", []):
         volume, sub_paths[ecs_volume["name"]] = _task_volume(ecs_volume)
         volumes[volume["name"]] = volume
-    for container in containers:
+    for container in taskdef["containerDefinitions"]:
         for volume, _ in _memory_volumes(container):
             volumes[volume["name"]] = volume
+    return [volumes[k] for k in sorted(volumes)], sub_paths
 
+
+def _containers(taskdef: dict, service: dict, sub_paths: dict[str, str]) -> dict[str, list[dict]]:
+    """initContainers (when any) and containers, each placed by its role (see the module doc)."""
+    containers = taskdef["containerDefinitions"]
+    by_name = {c["name"]: c for c in containers}
     init, sidecars, main = _roles(containers)
     healthy = _healthy_targets(containers)
     shares = _task_shares(containers, taskdef)
@@ -432,14 +424,16 @@ def build_pod_template(
             sidecar=name in sidecars,
         )
 
+    placed = {"initContainers": [build(n) for n in init]} if init else {}
+    return {**placed, "containers": [build(n) for n in main]}
+
+
+def _pod_level(taskdef: dict) -> dict:
+    """Pod-wide fields the task and its containers decide: pull secrets, host namespaces, DNS and
+    hosts, sysctls, the stop timeout."""
+    containers = taskdef["containerDefinitions"]
+    host_network = taskdef.get("networkMode", "awsvpc") == "host"
     spec: dict = {}
-    if taskdef.get("taskRoleArn"):
-        spec["serviceAccountName"] = names.service_account_name(taskdef["taskRoleArn"])
-    if init:
-        spec["initContainers"] = [build(n) for n in init]
-    spec["containers"] = [build(n) for n in main]
-    if volumes:
-        spec["volumes"] = [volumes[k] for k in sorted(volumes)]
     credentials = [(c.get("repositoryCredentials") or {}).get("credentialsParameter") for c in containers]
     if pull_secrets := sorted({names.secret_ref(arn)[0] for arn in credentials if arn}):
         spec["imagePullSecrets"] = [{"name": n} for n in pull_secrets]
@@ -461,6 +455,12 @@ def build_pod_template(
     if context := _pod_security_context(containers):
         spec["securityContext"] = context
     spec["terminationGracePeriodSeconds"] = max(c.get("stopTimeout", ECS_DEFAULT_STOP_TIMEOUT) for c in containers)
+    return spec
+
+
+def _placement(taskdef: dict, service: dict, selector: dict[str, str]) -> dict:
+    """nodeSelector, affinity and topology spread from the task's and the Service's placement."""
+    spec: dict = {}
     if node_selector := placement.node_selector(taskdef.get("runtimePlatform")):
         spec["nodeSelector"] = node_selector
     constraints = taskdef.get("placementConstraints", []) + service.get("placementConstraints", [])
@@ -468,11 +468,47 @@ def build_pod_template(
         spec["affinity"] = affinity
     if spread := placement.topology_spread(service.get("placementStrategy", []), selector):
         spec["topologySpreadConstraints"] = spread
+    return spec
 
+
+def container_names(containers: list[dict]) -> str:
+    """The CONTAINER_NAMES_ANNOTATION value: each Kubernetes container name → its ECS name, so what
+    reads pods (status) can speak of containers by the names the user gave them."""
+    mapping = {names.dns_label(c["name"]): c["name"] for c in containers}
+    return json.dumps(mapping, sort_keys=True, separators=(",", ":"))
+
+
+def _metadata(containers: list[dict], labels: dict[str, str], annotations: dict[str, str]) -> dict:
+    """Pod labels and annotations: ours, the containers' dockerLabels (see `build_pod_template`) and
+    the container names (ours win over a dockerLabel of the same key)."""
     docker_labels, docker_annotations = user_metadata(
         (k, v) for c in containers for k, v in sorted((c.get("dockerLabels") or {}).items())
     )
-    metadata: dict = {"labels": dict(sorted({**docker_labels, **labels}.items()))}
-    if pod_annotations := {**(annotations or {}), **docker_annotations}:
-        metadata["annotations"] = dict(sorted(pod_annotations.items()))
-    return {"metadata": metadata, "spec": spec}
+    pod_annotations = {**annotations, **docker_annotations, CONTAINER_NAMES_ANNOTATION: container_names(containers)}
+    return {"labels": dict(sorted({**docker_labels, **labels}.items())),
+            "annotations": dict(sorted(pod_annotations.items()))}
+
+
+def build_pod_template(
+    taskdef: dict,
+    *,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    annotations: dict[str, str] | None = None,
+    service: dict | None = None,
+) -> dict:
+    """The Pod template for `taskdef`. `labels` are the pod's own labels (they win over dockerLabels),
+    `annotations` extra ones (dockerLabels win), `selector` the labels that pick the Service's pods
+    (for anti-affinity and spread), `service` the Service spec for its placement and
+    healthCheckGracePeriodSeconds."""
+    service = service or {}
+    volumes, sub_paths = _volumes(taskdef)
+    spec: dict = {}
+    if taskdef.get("taskRoleArn"):
+        spec["serviceAccountName"] = names.service_account_name(taskdef["taskRoleArn"])
+    spec.update(_containers(taskdef, service, sub_paths))
+    if volumes:
+        spec["volumes"] = volumes
+    spec.update(_pod_level(taskdef))
+    spec.update(_placement(taskdef, service, selector))
+    return {"metadata": _metadata(taskdef["containerDefinitions"], labels, annotations or {}), "spec": spec}

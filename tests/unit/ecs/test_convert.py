@@ -14,7 +14,7 @@ from kube_ecs import cli, convert
 
 from .conftest import VALID
 
-WEB = {"family": "Web_App", "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "memory": 128,
+WEB: dict = {"family": "Web_App", "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "memory": 128,
                                                       "portMappings": [{"containerPort": 80}], "ulimits": [
                                                           {"name": "nofile", "softLimit": 1024, "hardLimit": 1024}]}]}
 

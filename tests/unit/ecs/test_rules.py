@@ -59,12 +59,11 @@ def test_rules_are_one_of_the_kinds_and_say_something():
 
 
 def test_rows_cover_nested_members_of_reported_fields():
-    rows = {(r.path, r.covered_by): r for r in rules.rows("RegisterTaskDefinitionRequest")}
-    ulimit = rows[("Ulimit.softLimit", "ContainerDefinition.ulimits")]
-    assert ulimit.rule.kind == rules.REPORTED
+    kinds = {(r.path, r.covered_by): r.rule and r.rule.kind for r in rules.rows("RegisterTaskDefinitionRequest")}
+    assert kinds[("Ulimit.softLimit", "ContainerDefinition.ulimits")] == rules.REPORTED
     # KeyValuePair is both environment (mapped) and proxyConfiguration.properties (reported).
-    assert rows[("KeyValuePair.value", "KeyValuePair.value")].rule.kind == rules.MAPPED
-    assert rows[("KeyValuePair.value", "RegisterTaskDefinitionRequest.proxyConfiguration")].rule.kind == rules.REPORTED
+    assert kinds[("KeyValuePair.value", "KeyValuePair.value")] == rules.MAPPED
+    assert kinds[("KeyValuePair.value", "RegisterTaskDefinitionRequest.proxyConfiguration")] == rules.REPORTED
 
 
 def test_present_finds_reported_and_rejected_fields_with_their_paths():

@@ -5,7 +5,7 @@ import kopf
 import pytest
 
 from kube_ecs import runner
-from kube_ecs.handlers import clusters, services
+from kube_ecs.handlers import clusters, services, wakers
 from kube_ecs.reconcile.service_status import Task
 
 
@@ -22,9 +22,9 @@ def test_cluster_counts_from_indexes():
 
 
 def test_service_key_matches_the_service_label():
-    assert services.service_key("demo", "cats") == ("demo", "cats")
+    assert wakers.service_key("demo", "cats") == ("demo", "cats")
     long = "a" * 70
-    assert len(services.service_key("demo", long)[1]) <= 63
+    assert len(wakers.service_key("demo", long)[1]) <= 63
 
 
 def test_spec_change_filter():
@@ -40,14 +40,14 @@ def test_family_of_reference():
 
 def test_poke_wakes_only_a_registered_daemon():
     async def scenario():
-        waker = services._wakers[("demo", "cats")] = asyncio.Event()
+        waker = wakers.register(("demo", "cats"))
         try:
-            services.poke(("demo", "dogs"))
+            wakers.poke(("demo", "dogs"))
             assert not waker.is_set()
-            services.poke(("demo", "cats"))
+            wakers.poke(("demo", "cats"))
             assert waker.is_set()
         finally:
-            services._wakers.clear()
+            wakers.unregister(("demo", "cats"), waker)
     asyncio.run(scenario())
 
 
@@ -56,7 +56,8 @@ def test_runner_settings():
     runner.configure(settings)
     assert settings.persistence.finalizer == "ecs.kube-ecs.dev/finalizer"
     assert isinstance(settings.persistence.progress_storage, kopf.AnnotationsProgressStorage)
-    assert settings.watching.server_timeout < settings.watching.client_timeout
+    server, client = settings.watching.server_timeout, settings.watching.client_timeout
+    assert server is not None and client is not None and server < client
     assert settings.posting.level == logging.WARNING
     assert settings.peering.standalone and settings.scanning.disabled
 
@@ -89,4 +90,17 @@ def test_daemon_wait_ends_on_a_poke_a_stop_or_the_resync_interval():
         await returns_within_a_second(lambda *_: None, timeout=0.1)
         with pytest.raises(TimeoutError):
             await returns_within_a_second(lambda *_: None)
+    asyncio.run(scenario())
+
+
+def test_a_stopping_daemon_does_not_unregister_its_successor():
+    async def scenario():
+        old = wakers.register(("demo", "cats"))
+        new = wakers.register(("demo", "cats"))
+        try:
+            wakers.unregister(("demo", "cats"), old)
+            wakers.poke(("demo", "cats"))
+            assert new.is_set() and not old.is_set()
+        finally:
+            wakers.unregister(("demo", "cats"), new)
     asyncio.run(scenario())

@@ -1,5 +1,5 @@
 from kube_ecs.reconcile.apply import HASH_ANNOTATION, apply_child, contains, ownership_problem, prune
-from kube_ecs.reconcile.kube import Ref
+from kube_ecs.reconcile.kube import FIELD_MANAGER, Ref
 
 from .fake import FakeClient
 
@@ -40,7 +40,7 @@ def test_owner_references_are_a_subset_check():
 
 def test_ownership():
     assert ownership_problem(deployment(), deployment()) is None
-    assert "not controlled by Service web" in ownership_problem(deployment(owner=None), deployment())
+    assert "not controlled by Service web" in (ownership_problem(deployment(owner=None), deployment()) or "")
     foreign = deployment(owner={**OWNER, "uid": "u-x", "name": "x"})
     assert ownership_problem(foreign, deployment()) is not None
     # An object we only label (an adopted Namespace) must have no controller.
@@ -50,7 +50,7 @@ def test_ownership():
 def test_create_then_noop_then_update_on_diff():
     client = FakeClient()
     first = apply_child(client, deployment())
-    assert first.action == "created"
+    assert first.action == "created" and first.live is not None
     assert HASH_ANNOTATION in first.live["metadata"]["annotations"]
     client.writes.clear()
     assert apply_child(client, deployment()).action == "unchanged"
@@ -94,3 +94,65 @@ def test_prune_of_a_shared_object_drops_only_our_reference():
     prune(client, owner_uid="u-web", keep=[], kinds=[("v1", "ServiceAccount")], namespace="demo", selector="")
     refs = client.objects[Ref("v1", "ServiceAccount", "role", "demo")]["metadata"]["ownerReferences"]
     assert [r["uid"] for r in refs] == ["u-b"]
+
+
+# What apply_child promises through server-side apply (the fake client keeps fields per manager).
+DEPLOYMENT = Ref("apps/v1", "Deployment", "web", "demo")
+
+
+def with_annotations(obj, **annotations):
+    obj["metadata"]["annotations"] = annotations
+    return obj
+
+
+def container(client):
+    return client.objects[DEPLOYMENT]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_a_field_we_stop_sending_is_removed():
+    client = FakeClient()
+    wanted = deployment()
+    wanted["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "MODE", "value": "fast"}]
+    apply_child(client, with_annotations(wanted, team="cats"))
+    assert apply_child(client, deployment()).action == "updated"
+    assert "env" not in container(client)
+    assert client.objects[DEPLOYMENT]["metadata"]["annotations"].keys() == {HASH_ANNOTATION}
+
+
+def test_a_hand_edit_of_a_field_we_own_is_taken_back():
+    client = FakeClient()
+    apply_child(client, deployment())
+    client.patch(DEPLOYMENT, {"spec": {"replicas": 9}}, field_manager="kubectl-edit")
+    assert apply_child(client, deployment()).action == "updated"
+    assert client.objects[DEPLOYMENT]["spec"]["replicas"] == 2
+    # Taken over (force), not shared: a later stop of sending it would remove it.
+    managed = client.managed[DEPLOYMENT]
+    assert ("spec", "replicas") in managed[(FIELD_MANAGER, "Apply")]
+    assert ("spec", "replicas") not in managed[("kubectl-edit", "Update")]
+
+
+def test_another_managers_fields_stay():
+    client = FakeClient()
+    apply_child(client, with_annotations(deployment(), team="cats"))
+    client.patch(DEPLOYMENT, {"metadata": {"annotations": {"team": "cats", "oncall": "ada"}}, "spec": {
+        "template": {"spec": {"containers": [{"name": "web", "image": "cats:1"}, {"name": "mesh", "image": "envoy"}]}}}},
+        field_manager="mesh-injector")
+    apply_child(client, deployment(replicas=3))
+    live = client.objects[DEPLOYMENT]
+    # `team` was set by both managers, `oncall` and the injected container by the other one only.
+    assert live["metadata"]["annotations"].keys() == {HASH_ANNOTATION, "team", "oncall"}
+    assert [c["name"] for c in live["spec"]["template"]["spec"]["containers"]] == ["web", "mesh"]
+    assert live["spec"]["replicas"] == 3
+
+
+def test_shared_object_keeps_every_owners_reference():
+    """A ServiceAccount two Services use: each applies its own reference under its own manager."""
+    def account(uid):
+        return {"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "role", "namespace": "demo", "labels": dict(LABELS), "ownerReferences": [
+                    {**OWNER, "uid": uid, "controller": False}]}}
+    client = FakeClient()
+    apply_child(client, account("u-a"))
+    apply_child(client, account("u-b"))
+    refs = client.objects[Ref("v1", "ServiceAccount", "role", "demo")]["metadata"]["ownerReferences"]
+    assert sorted(r["uid"] for r in refs) == ["u-a", "u-b"]

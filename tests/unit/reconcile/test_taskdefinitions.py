@@ -3,7 +3,7 @@ from kube_ecs.reconcile.taskdefinitions import reconcile_task_definition
 
 from .fake import FakeClient
 
-SPEC = {"family": "cats", "containerDefinitions": [{"name": "cats", "image": "kube-ecs/cats:1.0", "memory": 128}]}
+SPEC: dict = {"family": "cats", "containerDefinitions": [{"name": "cats", "image": "kube-ecs/cats:1.0", "memory": 128}]}
 
 
 def taskdef(spec=SPEC, status=None, generation=1):

@@ -196,7 +196,7 @@ WORKER_TASKDEF = {
 }
 WORKER_SERVICE = {"serviceName": "worker", "desiredCount": 0}
 
-CASES = {
+CASES: dict[str, tuple[dict, dict]] = {
     "web": (WEB_SERVICE, WEB_TASKDEF),
     "full": (FULL_SERVICE, FULL_TASKDEF),
     "daemon": (DAEMON_SERVICE, DAEMON_TASKDEF),

@@ -72,6 +72,7 @@ def test_ingress_rules_grouped_by_host_and_deduplicated():
         {"containerName": "a", "containerPort": 80},
     ]}
     ingress = build_ingress(metadata={"name": "x", "namespace": "demo"}, backend_service="x", service=service)
+    assert ingress is not None
     validate(ingress)
     rules = [(r.get("host"), [(p["path"], p["backend"]["service"]["port"]["number"]) for p in r["http"]["paths"]])
              for r in ingress["spec"]["rules"]]

@@ -231,4 +231,19 @@ def test_docker_labels_never_replace_our_labels():
         labels={"app": "t"},
         selector={"app": "t"},
     )
-    assert template["metadata"] == {"labels": {"app": "t"}, "annotations": {"app": "mine", "x.y/z": "has space"}}
+    assert template["metadata"] == {"labels": {"app": "t"}, "annotations": {
+        "app": "mine", "x.y/z": "has space", "ecs.kube-ecs.dev/container-names": '{"a":"a"}'}}
+
+
+def test_container_names_map_kubernetes_names_to_ecs_names():
+    template = build_pod_template(
+        {"containerDefinitions": [container("web"), container("log_router", essential=False),
+                                  container("migrate", essential=False),
+                                  container("Web-Proxy", dependsOn=[{"containerName": "migrate",
+                                                                     "condition": "SUCCESS"}])]},
+        labels={"app": "t"},
+        selector={"app": "t"},
+    )
+    # init containers and sidecars included; compact, sorted JSON
+    assert template["metadata"]["annotations"]["ecs.kube-ecs.dev/container-names"] == (
+        '{"log-router":"log_router","migrate":"migrate","web":"web","web-proxy":"Web-Proxy"}')
