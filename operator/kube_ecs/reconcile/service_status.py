@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
-from kube_ecs.reconcile.conditions import Condition, is_true, merge
+from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
 from kube_ecs.resources.meta import REVISION_LABEL
 
 MAX_EVENTS = 10
@@ -342,7 +342,7 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
 
     A warning is reported once while its cause lasts, as ECS does: status.problems remembers the
     warnings in effect at the last computation (the words name the cause), so one comes back only
-    after its cause went away.
+    after its cause went away. Every change of a condition's status or reason is an Event too.
     """
     previous = previous or {}
     svc = f"(service {observed.service})"
@@ -356,6 +356,7 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
                       *_state_events(svc, observed, wanted, previous.get("conditions"))])
     in_effect = set(previous.get("problems") or [])
     fresh = [e for e in events if not (e.warning and e.message in in_effect)]
+    conditions = merge(previous.get("conditions"), wanted, generation=observed.generation, now=now)
     status = {
         "observedGeneration": observed.generation,
         "status": "ACTIVE",
@@ -367,9 +368,11 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
         "events": _history(fresh, previous.get("events") or [], now),
         "problems": [e.message for e in events if e.warning] or None,
         "warnings": observed.warnings,
-        "conditions": merge(previous.get("conditions"), wanted, generation=observed.generation, now=now),
+        "conditions": conditions,
     }
-    return Result({k: v for k, v in status.items() if v is not None}, fresh, live)
+    said = [e.message for e in fresh]
+    return Result({k: v for k, v in status.items() if v is not None},
+                  fresh + condition_events(previous.get("conditions"), conditions, said=said), live)
 
 
 def failed(previous: dict | None, *, generation: int, reason: str, message: str, now: str) -> dict:

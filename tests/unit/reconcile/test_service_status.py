@@ -186,3 +186,19 @@ def test_event_ids_are_uuids_and_the_same_when_a_computation_is_repeated():
     again = compute(observed(), None, None, "t1")
     assert first.status["events"] == again.status["events"]
     assert str(uuid.UUID(first.status["events"][0]["id"])) == first.status["events"][0]["id"]
+
+
+def test_condition_changes_are_events_without_repeating_ecs_words():
+    error = ("TaskDefinitionNotFound", "ClientException: revision 9 does not exist.")
+    refused = compute(observed(error=error), None, None, "t1")
+    assert [(e.message, e.reason, e.warning) for e in refused.events] == [
+        ("(service cats) (deployment ecs-svc/h1) deployment completed.", "DeploymentCompleted", False),
+        ("(service cats) ClientException: revision 9 does not exist.", "TaskDefinitionNotFound", True)]
+    steady = compute(observed(), refused.status, refused.known_tasks, "t2")
+    assert [(e.message, e.reason, e.warning) for e in steady.events] == [
+        ("(service cats) has reached a steady state.", "SteadyState", False),
+        ("Progressing=False: ECS deployment ecs-svc/h1 completed.", "RolloutCompleted", False),
+        ("Degraded=False.", "AsExpected", False)]
+    # status.events is ECS's history: condition changes are Kubernetes Events only.
+    assert [e["message"] for e in steady.status["events"]][:2] == [
+        "(service cats) has reached a steady state.", "(service cats) ClientException: revision 9 does not exist."]
