@@ -9,11 +9,12 @@ running tasks. A DAEMON Service's DaemonSet has no ReplicaSets; its tasks are gr
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 
 from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
-from kube_ecs.resources.meta import REVISION_LABEL
+from kube_ecs.resources.meta import CONTAINER_NAMES_ANNOTATION, REVISION_LABEL
 
 MAX_EVENTS = 10
 K8S_REVISION = "deployment.kubernetes.io/revision"
@@ -37,9 +38,20 @@ class Task:
     launch_problem: str | None = None
 
 
+def _ecs_names(meta: dict) -> dict[str, str]:
+    """Kubernetes container name → ECS container name, from the pod's annotation ({} when absent or unreadable:
+    then a message names the Kubernetes container)."""
+    try:
+        names = json.loads((meta.get("annotations") or {}).get(CONTAINER_NAMES_ANNOTATION, "{}"))
+    except ValueError:
+        return {}
+    return {k: v for k, v in names.items() if isinstance(v, str)} if isinstance(names, dict) else {}
+
+
 def task_of(pod: dict) -> Task:
     meta, status = pod.get("metadata", {}), pod.get("status", {})
     labels = meta.get("labels") or {}
+    ecs_names = _ecs_names(meta)
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     containers = status.get("containerStatuses") or []
     placement = None
@@ -56,7 +68,8 @@ def task_of(pod: dict) -> Task:
             launch = f"CannotPullContainerError: {message or reason}"
         elif reason == "CrashLoopBackOff":
             code = ((cs.get("lastState") or {}).get("terminated") or {}).get("exitCode")
-            launch = f"Essential container in task exited (container {cs.get('name')}, exit code {code})"
+            name = cs.get("name")
+            launch = f"Essential container in task exited (container {ecs_names.get(name, name)}, exit code {code})"
     return Task(
         name=meta.get("name", ""),
         revision=labels.get(REVISION_LABEL),

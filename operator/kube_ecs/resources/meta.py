@@ -12,6 +12,8 @@ CLUSTER_LABEL = f"{GROUP}/cluster"
 SERVICE_LABEL = f"{GROUP}/service"
 FAMILY_LABEL = f"{GROUP}/task-definition-family"
 REVISION_LABEL = f"{GROUP}/task-definition-revision"
+# On pods: JSON object, Kubernetes container name → ECS container name (sanitising can change a name).
+CONTAINER_NAMES_ANNOTATION = f"{GROUP}/container-names"
 
 
 def cluster_labels(cluster: str) -> dict[str, str]:

@@ -202,3 +202,17 @@ def test_condition_changes_are_events_without_repeating_ecs_words():
     # status.events is ECS's history: condition changes are Kubernetes Events only.
     assert [e["message"] for e in steady.status["events"]][:2] == [
         "(service cats) has reached a steady state.", "(service cats) ClientException: revision 9 does not exist."]
+
+
+@pytest.mark.parametrize("annotations, named", [
+    ({"ecs.kube-ecs.dev/container-names": '{"web-app": "Web_App"}'}, "Web_App"),
+    ({}, "web-app"),  # a pod from before the annotation
+    ({"ecs.kube-ecs.dev/container-names": "not json"}, "web-app"),
+    ({"ecs.kube-ecs.dev/container-names": '["Web_App"]'}, "web-app"),
+])
+def test_task_of_names_containers_as_ecs_does(annotations, named):
+    pod = {"metadata": {"name": "p", "labels": {REV: "1"}, "annotations": annotations},
+           "status": {"phase": "Running", "containerStatuses": [{
+               "name": "web-app", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+               "lastState": {"terminated": {"exitCode": 137}}}]}}
+    assert task_of(pod).launch_problem == f"Essential container in task exited (container {named}, exit code 137)"
