@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,14 +151,22 @@ def manifests(spec: dict, service: dict) -> list[dict]:
 
 
 def inputs(sources: list[str]) -> list[str]:
-    """The files to check, directories expanded. An empty directory stays, to be reported unreadable."""
+    """The files to check, directories expanded. A directory without such files, or that cannot be
+    listed, stays, for _read to report."""
     files = []
     for source in sources:
-        path = Path(source)
-        found = sorted(str(p) for p in path.iterdir() if p.suffix in INPUT_SUFFIXES and p.is_file()) \
-            if source != "-" and path.is_dir() else []
-        files += found or [source]
+        files += _listed(source) or [source]
     return files
+
+
+def _listed(source: str) -> list[str]:
+    path = Path(source)
+    if source == "-" or not path.is_dir():
+        return []
+    try:
+        return sorted(str(p) for p in path.iterdir() if p.suffix in INPUT_SUFFIXES and p.is_file())
+    except OSError:
+        return []
 
 
 def _read(source: str) -> bytes:
@@ -167,6 +176,10 @@ def _read(source: str) -> bytes:
         with open(source, "rb") as f:
             return f.read(MAX_INPUT_BYTES + 1)
     except IsADirectoryError:
+        try:
+            os.listdir(source)
+        except OSError as e:
+            raise Unreadable(source, e.strerror or str(e)) from None
         raise Unreadable(source, f"a directory without {', '.join(INPUT_SUFFIXES)} files") from None
     except OSError as e:
         raise Unreadable(source, e.strerror or str(e)) from None

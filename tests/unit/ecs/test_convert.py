@@ -193,3 +193,12 @@ def test_a_service_file_goes_with_one_task_definition(capsys, monkeypatch, tmp_p
     code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", "--service", str(tmp_path / "svc.json"),
                                                str(tmp_path / "td.json"), str(tmp_path / "td.json")])
     assert (code, out, err) == (1, "", "error: --service goes with one task definition file\n")
+
+
+def test_a_directory_that_cannot_be_listed_is_unreadable(capsys, monkeypatch, tmp_path):
+    def refuse(*_):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(convert.Path, "iterdir", refuse)
+    monkeypatch.setattr(convert.os, "listdir", refuse)
+    assert run(capsys, monkeypatch, ["validate", str(tmp_path)]) == (1, "", f"error: {tmp_path}: Permission denied\n")
