@@ -1,21 +1,33 @@
-"""`kube-ecs convert | validate`: an ECS task definition file → the TaskDefinition custom resource, or
-the Kubernetes objects it becomes, without a cluster. The same normalize/validate/builders as the
+"""`kube-ecs convert | validate`: ECS task definition files → the TaskDefinition custom resources, or
+the Kubernetes objects they become, without a cluster. The same normalize/validate/builders as the
 operator: one code path.
 
-Input (a file or `-`): register-task-definition JSON (--cli-input-json), describe-task-definition
-output with or without its wrapper, a bare containerDefinitions array, YAML of any of those, or a
-TaskDefinition custom resource (alone or among other YAML documents). Exit 0 when valid, 2 when not (one `path: message` line per problem
-on stderr; input that is not JSON/YAML, not UTF-8 or too large is invalid too), 1 when the file cannot
-be opened; warnings for fields that do not carry over go to stderr. Never a traceback, whatever the input.
+Input (files, directories, or `-` for stdin): register-task-definition JSON (--cli-input-json),
+describe-task-definition output with or without its wrapper, a bare containerDefinitions array, YAML
+of any of those, or a TaskDefinition custom resource (alone or among other YAML documents). A
+directory stands for its *.json, *.yaml and *.yml files, sorted; not its subdirectories (a directory
+of samples is one level, and recursing would pick up whatever else lives below it).
 
-`--manifests` builds a Service for the lone task definition: REPLICA, one task, named after the
-family, in namespace and cluster `default` (`--service FILE` takes a CreateService JSON instead).
+Per file: valid, invalid (one `path: message` line per problem on stderr; input that is not JSON/YAML,
+not UTF-8 or too large is invalid too), or unreadable (cannot be opened, or an empty directory);
+warnings for fields that do not carry over go to stderr. With more than one file, every stderr line
+starts with `FILE: `. Exit code: the highest of the files' codes, so 2 when any file is invalid,
+else 1 when any is unreadable, else 0: a file known to be invalid is a finding that stands however
+the others fared, while 1 only says not everything could be checked. Never a traceback, whatever the
+input.
+
+`convert` prints every file's documents as one YAML stream, and only when every file is valid:
+`kube-ecs convert dir/ | kubectl apply -f -` applies all of a directory or none of it.
+`--manifests` builds a Service for each task definition: REPLICA, one task, named after the family,
+in namespace and cluster `default` (`--service FILE` takes a CreateService JSON instead, for a
+single task definition file).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +46,15 @@ DEFAULT_NAMESPACE = DEFAULT_CLUSTER = "default"
 EXIT_OK, EXIT_UNREADABLE, EXIT_INVALID = 0, 1, 2
 
 
+INPUT_SUFFIXES = (".json", ".yaml", ".yml")
+
+
 class Unreadable(Exception):
-    """The file cannot be opened or read; the message says why."""
+    """`source` cannot be opened or read; `reason` says why."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source, self.reason = source, reason
 
 
 @dataclass(frozen=True)
@@ -130,14 +149,39 @@ def manifests(spec: dict, service: dict) -> list[dict]:
                                    revision=1, namespace=DEFAULT_NAMESPACE, cluster=DEFAULT_CLUSTER)
 
 
+def inputs(sources: list[str]) -> list[str]:
+    """The files to check, directories expanded. A directory without such files, or that cannot be
+    listed, stays, for _read to report."""
+    files = []
+    for source in sources:
+        files += _listed(source) or [source]
+    return files
+
+
+def _listed(source: str) -> list[str]:
+    path = Path(source)
+    if source == "-" or not path.is_dir():
+        return []
+    try:
+        return sorted(str(p) for p in path.iterdir() if p.suffix in INPUT_SUFFIXES and p.is_file())
+    except OSError:
+        return []
+
+
 def _read(source: str) -> bytes:
     try:
         if source == "-":
             return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
         with open(source, "rb") as f:
             return f.read(MAX_INPUT_BYTES + 1)
+    except IsADirectoryError:
+        try:
+            os.listdir(source)
+        except OSError as e:
+            raise Unreadable(source, e.strerror or str(e)) from None
+        raise Unreadable(source, f"a directory without {', '.join(INPUT_SUFFIXES)} files") from None
     except OSError as e:
-        raise Unreadable(f"{source}: {e.strerror}") from None
+        raise Unreadable(source, e.strerror or str(e)) from None
 
 
 def _default_family(source: str) -> str:
@@ -160,54 +204,77 @@ def _prefixed(problems: list[Problem]) -> list[Problem]:
     return [Problem(join("service", p.path) if p.path else "service", p.message) for p in problems]
 
 
-def _report(problems: list[Problem], notes: list[Note]) -> int:
+def _say(prefix: str, line: str) -> None:
+    print(f"{prefix}{line}", file=sys.stderr)
+
+
+def _report(problems: list[Problem], notes: list[Note], prefix: str) -> int:
     for note in notes:
-        print(f"warning: {note}", file=sys.stderr)
+        _say(prefix, f"warning: {note}")
     for problem in problems:
-        print(f"{problem}" if problem.path else f"error: {problem}", file=sys.stderr)
+        _say(prefix, f"{problem}" if problem.path else f"error: {problem}")
     return EXIT_INVALID if problems else EXIT_OK
 
 
-def _run(args: argparse.Namespace, *, emit: bool) -> int:
+def _check(source: str, args: argparse.Namespace, prefix: str) -> tuple[int, list[dict]]:
+    """One file: its exit code and the objects `convert` would print for it."""
     try:
-        try:
-            result = convert(parse(_read(args.file), default_family=_default_family(args.file)))
-        except InvalidSpec as e:
-            result = Converted(None, e.problems, [])
-        service_problems: list[Problem] = []
-        service_notes: list[Note] = []
-        service = None
-        if result.spec is not None and getattr(args, "manifests", False):
-            service, service_problems, service_notes = _service(args.service, result.spec["family"])
-            if service is not None and not service_problems:
-                service_problems = _prefixed(validate_service_task(service, result.spec))
+        result = convert(parse(_read(source), default_family=_default_family(source)))
+    except InvalidSpec as e:
+        result = Converted(None, e.problems, [])
+    service_problems: list[Problem] = []
+    service_notes: list[Note] = []
+    service = None
+    if result.spec is not None and getattr(args, "manifests", False):
+        service, service_problems, service_notes = _service(args.service, result.spec["family"])
+        if service is not None and not service_problems:
+            service_problems = _prefixed(validate_service_task(service, result.spec))
+    code = _report(result.problems + service_problems, result.notes + service_notes, prefix)
+    if code != EXIT_OK:
+        return code, []
+    return code, manifests(result.spec, service) if service is not None else [custom_resource(result.spec)]
+
+
+def _guarded(source: str, args: argparse.Namespace, prefix: str) -> tuple[int, list[dict]]:
+    try:
+        return _check(source, args, prefix)
     except Unreadable as e:
-        print(f"error: {e}", file=sys.stderr)
+        # Behind a prefix naming the file, the file's name is not said again.
+        _say(prefix, f"error: {e.reason}" if prefix and e.source == source else f"error: {e}")
+        return EXIT_UNREADABLE, []
+    except Exception as e:  # never a traceback for a user's file; the message still names the bug
+        _say(prefix, f"error: kube-ecs failed on this input ({type(e).__name__}: {e}); please report it")
+        return EXIT_UNREADABLE, []
+
+
+def _main(args: argparse.Namespace, *, emit: bool) -> int:
+    files = inputs(args.files)
+    if getattr(args, "service", None) and len(files) > 1:
+        _say("", "error: --service goes with one task definition file")
         return EXIT_UNREADABLE
-    code = _report(result.problems + service_problems, result.notes + service_notes)
+    # A single file the user named needs no prefix; files from several arguments or a directory do.
+    several = files != args.files or len(files) > 1
+    code, objects = EXIT_OK, []
+    for source in files:
+        prefix = f"{'<stdin>' if source == '-' else source}: " if several else ""
+        file_code, file_objects = _guarded(source, args, prefix)
+        code, objects = max(code, file_code), objects + file_objects
     if code == EXIT_OK and emit:
-        objects = manifests(result.spec, service) if service is not None else [custom_resource(result.spec)]
         sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False, width=120))
     return code
-
-
-def _guarded(args: argparse.Namespace, *, emit: bool) -> int:
-    try:
-        return _run(args, emit=emit)
-    except Exception as e:  # never a traceback for a user's file; the message still names the bug
-        print(f"error: kube-ecs failed on this input ({type(e).__name__}: {e}); please report it", file=sys.stderr)
-        return EXIT_UNREADABLE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     convert_parser = subparsers.add_parser(
         "convert", help="ECS task definition → TaskDefinition custom resource (or --manifests: Kubernetes objects)")
-    convert_parser.add_argument("file", help="task definition JSON/YAML file, or - for stdin")
+    convert_parser.add_argument("files", nargs="+", metavar="FILE",
+                                help="task definition JSON/YAML files or directories of them, or - for stdin")
     convert_parser.add_argument("--manifests", action="store_true",
                                 help="print the Kubernetes objects (Deployment, Service, ...) instead")
     convert_parser.add_argument("--service", metavar="FILE",
                                 help="with --manifests: CreateService JSON/YAML (default: one REPLICA task)")
-    convert_parser.set_defaults(func=lambda args: _guarded(args, emit=True))
-    validate_parser = subparsers.add_parser("validate", help="check an ECS task definition file as ECS would")
-    validate_parser.add_argument("file", help="task definition JSON/YAML file, or - for stdin")
-    validate_parser.set_defaults(func=lambda args: _guarded(args, emit=False))
+    convert_parser.set_defaults(func=lambda args: _main(args, emit=True))
+    validate_parser = subparsers.add_parser("validate", help="check ECS task definition files as ECS would")
+    validate_parser.add_argument("files", nargs="+", metavar="FILE",
+                                 help="task definition JSON/YAML files or directories of them, or - for stdin")
+    validate_parser.set_defaults(func=lambda args: _main(args, emit=False))

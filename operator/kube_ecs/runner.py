@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-
-import kopf
+from typing import TYPE_CHECKING
 
 from kube_ecs import GROUP
+
+if TYPE_CHECKING:
+    import kopf
 
 # Watches are re-opened by us before the server or a middlebox drops them silently (a stalled stream
 # is a Kopf user's most reported failure); the client timeout catches a stream that stops mid-way.
@@ -24,6 +26,8 @@ def _not_plumbing_success(record: logging.LogRecord) -> bool:
 
 
 def configure(settings: kopf.OperatorSettings, **_) -> None:
+    import kopf
+
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     # Annotations, not status: our status is the ECS status, and Kopf's progress does not belong in it.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
@@ -41,7 +45,10 @@ def configure(settings: kopf.OperatorSettings, **_) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here: registering the handlers is what `run` does; other commands need none of it.
+    # Imported here, not at module level: `kube-ecs` imports every command module to register it, and
+    # Kopf with the Kubernetes client takes longer to import than a whole `kube-ecs validate`.
+    import kopf
+
     import kube_ecs.handlers  # noqa: F401
 
     kopf.configure(verbose=args.verbose)

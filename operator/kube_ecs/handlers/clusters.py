@@ -11,7 +11,7 @@ from kube_ecs import API_VERSION
 from kube_ecs.handlers import common
 from kube_ecs.handlers.wakers import poke_namespace
 from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
-from kube_ecs.reconcile.conditions import is_true, now_iso
+from kube_ecs.reconcile.conditions import condition_events, is_true, now_iso
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Ref
 from kube_ecs.resources.namespace import namespace_name
@@ -39,11 +39,11 @@ async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: k
                             tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
     body = dict(body)
     namespace = await asyncio.to_thread(ensure_namespace, common.client(), body)
-    if namespace.problem:
-        common.post(body, [Event(namespace.problem, "NamespaceConflict", True)])
     status = cluster_status(body=body, namespace=namespace, now=now_iso(), deleting=False,
                             counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes))
     await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
+    # A Namespace conflict, or Ready again.
+    common.post(body, condition_events((body.get("status") or {}).get("conditions"), status["conditions"]))
     poke_namespace(namespace.name, services_by_namespace)
 
 
@@ -69,7 +69,7 @@ async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf
     status = cluster_status(body=body, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
                             counts=found, deleting=True, now=now_iso())
     await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)
+    # ClusterContainsServicesException, once per refused deletion.
+    common.post(body, condition_events(previous.get("conditions"), status["conditions"]))
     if found.services:
-        if not is_true(previous.get("conditions"), "DeletionBlocked"):
-            common.post(body, [Event(CONTAINS_SERVICES, "ClusterContainsServicesException", True)])
         raise kopf.TemporaryError(CONTAINS_SERVICES, delay=5)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from kube_ecs.reconcile.events import Event
+
+# Condition states that report trouble: a change to one of them is a Warning Event.
+TROUBLE = frozenset({("Ready", "False"), ("Degraded", "True"), ("DeletionBlocked", "True")})
 
 
 def now_iso() -> str:
@@ -40,3 +46,30 @@ def is_true(conditions: list[dict] | None, type_: str, generation: int | None = 
             fresh = generation is None or cond.get("observedGeneration") == generation
             return cond.get("status") == "True" and fresh
     return False
+
+
+def condition_events(previous: list[dict] | None, current: list[dict], *, said: Iterable[str] = ()) -> list[Event]:
+    """Events for the conditions of `current` (status.conditions) whose status or reason differs from
+    `previous`, so `kubectl describe` tells the story. Conditions changing together to the same reason
+    and message make one Event ("Ready=False, Degraded=True: ..."): the reason, and the message in the
+    words (ECS's where there are some) of the condition. A change whose message is part of one already
+    said by another Event of the same pass (`said`) is not said again. A Warning when it reports
+    trouble (TROUBLE), unless the same change sets Progressing=True (Ready is False because a rollout
+    is under way)."""
+
+    before = {c.get("type"): c for c in previous or []}
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for cond in current:
+        old = before.get(cond["type"]) or {}
+        if (old.get("status"), old.get("reason")) != (cond["status"], cond["reason"]):
+            groups.setdefault((cond["reason"], cond["message"]), []).append(cond)
+    said = list(said)
+    events = []
+    for (reason, message), conds in groups.items():
+        if message and any(message in other for other in said):
+            continue
+        states = {(c["type"], c["status"]) for c in conds}
+        warning = bool(states & TROUBLE) and ("Progressing", "True") not in states
+        head = ", ".join(f"{c['type']}={c['status']}" for c in conds)
+        events.append(Event(f"{head}: {message}" if message else f"{head}.", reason, warning))
+    return events

@@ -9,11 +9,13 @@ running tasks. A DAEMON Service's DaemonSet has no ReplicaSets; its tasks are gr
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 from dataclasses import dataclass, field
 
-from kube_ecs.reconcile.conditions import Condition, merge
+from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
 from kube_ecs.reconcile.events import Event
-from kube_ecs.resources.meta import REVISION_LABEL
+from kube_ecs.resources.meta import CONTAINER_NAMES_ANNOTATION, REVISION_LABEL
 
 MAX_EVENTS = 10
 K8S_REVISION = "deployment.kubernetes.io/revision"
@@ -37,9 +39,20 @@ class Task:
     launch_problem: str | None = None
 
 
+def _ecs_names(meta: dict) -> dict[str, str]:
+    """Kubernetes container name → ECS container name, from the pod's annotation ({} when absent or unreadable:
+    then a message names the Kubernetes container)."""
+    try:
+        names = json.loads((meta.get("annotations") or {}).get(CONTAINER_NAMES_ANNOTATION, "{}"))
+    except ValueError:
+        return {}
+    return {k: v for k, v in names.items() if isinstance(v, str)} if isinstance(names, dict) else {}
+
+
 def task_of(pod: dict) -> Task:
     meta, status = pod.get("metadata", {}), pod.get("status", {})
     labels = meta.get("labels") or {}
+    ecs_names = _ecs_names(meta)
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     containers = status.get("containerStatuses") or []
     placement = None
@@ -56,7 +69,8 @@ def task_of(pod: dict) -> Task:
             launch = f"CannotPullContainerError: {message or reason}"
         elif reason == "CrashLoopBackOff":
             code = ((cs.get("lastState") or {}).get("terminated") or {}).get("exitCode")
-            launch = f"Essential container in task exited (container {cs.get('name')}, exit code {code})"
+            name = cs.get("name")
+            launch = f"Essential container in task exited (container {ecs_names.get(name, name)}, exit code {code})"
     return Task(
         name=meta.get("name", ""),
         revision=labels.get(REVISION_LABEL),
@@ -217,8 +231,112 @@ def _stamp(entries: list[dict], previous: list[dict] | None, now: str) -> list[d
     return stamped
 
 
-def _event_id(message: str, now: str) -> str:
-    return hashlib.sha256(f"{now} {message}".encode()).hexdigest()[:12]
+def _event_id(parent: str, now: str, message: str) -> str:
+    """UUID-shaped, as ECS's event ids are. A digest of the event, its time and the id of the event
+    before it: unique within the history (the same message at the same second follows another event),
+    yet the same when a computation is repeated from the same status."""
+    return str(uuid.UUID(bytes=hashlib.sha256(f"{parent} {now} {message}".encode()).digest()[:16]))
+
+
+def _task_events(svc: str, live: set[str], known_tasks: set[str] | None) -> list[Event]:
+    """Tasks started and stopped since the last computation (none right after the operator starts)."""
+    if known_tasks is None:
+        return []
+    events = []
+    started, stopped = sorted(live - known_tasks), sorted(known_tasks - live)
+    if started:
+        events.append(Event(f"{svc} has started {len(started)} tasks: "
+                            + " ".join(f"(task {n})" for n in started) + ".", "TasksStarted"))
+    if stopped:
+        events.append(Event(f"{svc} has stopped {len(stopped)} running tasks: "
+                            + " ".join(f"(task {n})" for n in stopped) + ".", "TasksStopped"))
+    return events
+
+
+def _problem_events(svc: str, tasks: list[Task]) -> list[Event]:
+    """Why tasks cannot be placed or launched, in ECS's words."""
+    events = []
+    for task in tasks:
+        if task.placement_problem:
+            events.append(Event(f"{svc} was unable to place a task because no container instance met all of "
+                                f"its requirements. Reason: {task.placement_problem}", "TaskPlacementFailed", True))
+        if task.launch_problem:
+            events.append(Event(f"{svc} failed to launch a task with (error {task.launch_problem}).",
+                                "TaskLaunchFailed", True))
+    return events
+
+
+def _rollout_events(svc: str, primary: dict | None, previous_deployments: list[dict] | None) -> list[Event]:
+    """The PRIMARY deployment reaching COMPLETED or FAILED."""
+    if primary is None:
+        return []
+    before = next((d for d in previous_deployments or [] if d.get("status") == "PRIMARY"), {})
+    if primary["rolloutState"] == "COMPLETED" and (
+            before.get("id") != primary["id"] or before.get("rolloutState") != "COMPLETED"):
+        return [Event(f"{svc} (deployment {primary['id']}) deployment completed.", "DeploymentCompleted")]
+    if primary["rolloutState"] == "FAILED" and before.get("rolloutState") != "FAILED":
+        return [Event(f"{svc} (deployment {primary['id']}) deployment failed: {primary['rolloutStateReason']}",
+                      "DeploymentFailed", True)]
+    return []
+
+
+def _failing(reason: str, message: str) -> list[Condition]:
+    return [Condition("Ready", False, reason, message), Condition("Progressing", False, reason, message),
+            Condition("Degraded", True, reason, message)]
+
+
+def _conditions(svc: str, observed: Observed, entries: list[dict], problems: list[Event]) -> list[Condition]:
+    """Ready / Progressing / Degraded: an operator error, else a failed rollout, else steady, else in progress
+    (Degraded then by the first task problem)."""
+    primary = entries[0] if entries else None
+    if observed.error:
+        return _failing(*observed.error)
+    if primary and primary["rolloutState"] == "FAILED":
+        return _failing("RolloutFailed", primary["rolloutStateReason"])
+    running, pending = sum(d["runningCount"] for d in entries), sum(d["pendingCount"] for d in entries)
+    desired = primary["desiredCount"] if primary else observed.desired_count
+    if primary and primary["rolloutState"] == "COMPLETED" and len(entries) == 1 and running == desired \
+            and pending == 0:
+        return [Condition("Ready", True, "SteadyState", f"{svc} has reached a steady state."),
+                Condition("Progressing", False, "RolloutCompleted", primary["rolloutStateReason"]),
+                Condition("Degraded", False, "AsExpected", "")]
+    msg = f"{running} of {desired} tasks running, {pending} pending."
+    problem = problems[0] if problems else None
+    return [Condition("Ready", False, "RolloutInProgress" if primary and primary["rolloutState"] == "IN_PROGRESS"
+                      else "TasksPending", msg),
+            Condition("Progressing", True, "RolloutInProgress", msg),
+            Condition("Degraded", problem is not None, problem.reason if problem else "AsExpected",
+                      problem.message if problem else "")]
+
+
+def _state_events(svc: str, observed: Observed, wanted: list[Condition], previous_conditions: list[dict] | None,
+                  ) -> list[Event]:
+    """An operator error (a refusal, in ECS's words), and reaching a steady state."""
+    events = []
+    if observed.error:
+        reason, message = observed.error
+        events.append(Event(f"{svc} {message}", reason, True))
+    ready = wanted[0]
+    if ready.status and not is_true(previous_conditions, "Ready"):
+        events.append(Event(ready.message, "SteadyState"))
+    return events
+
+
+def _unique(events: list[Event]) -> list[Event]:
+    """Each message once, in first-seen order (two tasks with the same problem are one event, as in ECS)."""
+    first: dict[str, Event] = {}
+    for event in events:
+        first.setdefault(event.message, event)
+    return list(first.values())
+
+
+def _history(fresh: list[Event], previous_events: list[dict], now: str) -> list[dict]:
+    """status.events: newest first, at most MAX_EVENTS."""
+    history = list(previous_events)
+    for event in fresh:
+        parent = history[0].get("id", "") if history else ""
+        history.insert(0, {"id": _event_id(parent, now, event.message), "createdAt": now, "message": event.message})
+    return history[:MAX_EVENTS]
 
 
 def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | None, now: str) -> Result:
@@ -226,94 +344,46 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
 
     `known_tasks` is the set of task names seen at the last computation (None right after the operator
     starts: then nothing is reported as started or stopped, so a restart repeats no events).
+
+    A warning is reported once while its cause lasts, as ECS does: status.problems remembers the
+    warnings in effect at the last computation (the words name the cause), so one comes back only
+    after its cause went away. Every change of a condition's status or reason is an Event too.
     """
     previous = previous or {}
     svc = f"(service {observed.service})"
     entries = _stamp(deployments(observed, previous.get("deployments")), previous.get("deployments"), now)
     primary = entries[0] if entries else None
-    running = sum(d["runningCount"] for d in entries)
-    pending = sum(d["pendingCount"] for d in entries)
-    desired = primary["desiredCount"] if primary else observed.desired_count
     live = {t.name for t in observed.tasks if not t.terminating}
-
-    events: list[Event] = []
-    if known_tasks is not None:
-        started, stopped = sorted(live - known_tasks), sorted(known_tasks - live)
-        if started:
-            events.append(Event(f"{svc} has started {len(started)} tasks: "
-                                + " ".join(f"(task {n})" for n in started) + ".", "TasksStarted"))
-        if stopped:
-            events.append(Event(f"{svc} has stopped {len(stopped)} running tasks: "
-                                + " ".join(f"(task {n})" for n in stopped) + ".", "TasksStopped"))
-    recent = {e.get("message") for e in previous.get("events") or []}
-    for task in observed.tasks:
-        if task.placement_problem:
-            events.append(Event(f"{svc} was unable to place a task because no container instance met all of "
-                                f"its requirements. Reason: {task.placement_problem}", "TaskPlacementFailed", True))
-        if task.launch_problem:
-            events.append(Event(f"{svc} failed to launch a task with (error {task.launch_problem}).",
-                                "TaskLaunchFailed", True))
-
-    previous_primary = next((d for d in previous.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
-    if primary and primary["rolloutState"] == "COMPLETED" and (
-            previous_primary.get("id") != primary["id"] or previous_primary.get("rolloutState") != "COMPLETED"):
-        events.append(Event(f"{svc} (deployment {primary['id']}) deployment completed.", "DeploymentCompleted"))
-    if primary and primary["rolloutState"] == "FAILED" and previous_primary.get("rolloutState") != "FAILED":
-        events.append(Event(f"{svc} (deployment {primary['id']}) deployment failed: {primary['rolloutStateReason']}",
-                            "DeploymentFailed", True))
-
-    steady = (observed.error is None and primary is not None and primary["rolloutState"] == "COMPLETED"
-              and len(entries) == 1 and running == desired and pending == 0)
-    problems = [e for e in events if e.warning]
-    if observed.error:
-        reason, message = observed.error
-        wanted = [Condition("Ready", False, reason, message), Condition("Progressing", False, reason, message),
-                  Condition("Degraded", True, reason, message)]
-        events.append(Event(f"{svc} {message}", reason, True))
-    elif primary and primary["rolloutState"] == "FAILED":
-        msg = primary["rolloutStateReason"]
-        wanted = [Condition("Ready", False, "RolloutFailed", msg), Condition("Progressing", False, "RolloutFailed", msg),
-                  Condition("Degraded", True, "RolloutFailed", msg)]
-    elif steady:
-        msg = f"{svc} has reached a steady state."
-        wanted = [Condition("Ready", True, "SteadyState", msg),
-                  Condition("Progressing", False, "RolloutCompleted", primary["rolloutStateReason"]),
-                  Condition("Degraded", False, "AsExpected", "")]
-        was_steady = any(c.get("type") == "Ready" and c.get("status") == "True"
-                         for c in previous.get("conditions") or [])
-        if not was_steady:
-            events.append(Event(msg, "SteadyState"))
-    else:
-        msg = f"{running} of {desired} tasks running, {pending} pending."
-        wanted = [Condition("Ready", False, "RolloutInProgress" if primary and
-                            primary["rolloutState"] == "IN_PROGRESS" else "TasksPending", msg),
-                  Condition("Progressing", True, "RolloutInProgress", msg),
-                  Condition("Degraded", bool(problems), problems[0].reason if problems else "AsExpected",
-                            problems[0].message if problems else "")]
-
-    # Problems repeat on every computation while they last: report each once while it is recent.
-    fresh = [e for e in events if not (e.warning and e.message in recent)]
-    history = [{"id": _event_id(e.message, now), "createdAt": now, "message": e.message} for e in reversed(fresh)]
+    problems = _problem_events(svc, observed.tasks)
+    wanted = _conditions(svc, observed, entries, problems)
+    events = _unique([*_task_events(svc, live, known_tasks), *problems,
+                      *_rollout_events(svc, primary, previous.get("deployments")),
+                      *_state_events(svc, observed, wanted, previous.get("conditions"))])
+    in_effect = set(previous.get("problems") or [])
+    fresh = [e for e in events if not (e.warning and e.message in in_effect)]
+    conditions = merge(previous.get("conditions"), wanted, generation=observed.generation, now=now)
     status = {
         "observedGeneration": observed.generation,
         "status": "ACTIVE",
-        "desiredCount": desired,
-        "runningCount": running,
-        "pendingCount": pending,
+        "desiredCount": primary["desiredCount"] if primary else observed.desired_count,
+        "runningCount": sum(d["runningCount"] for d in entries),
+        "pendingCount": sum(d["pendingCount"] for d in entries),
         "taskDefinition": primary["taskDefinition"] if primary else None,
         "deployments": entries,
-        "events": (history + list(previous.get("events") or []))[:MAX_EVENTS],
+        "events": _history(fresh, previous.get("events") or [], now),
+        "problems": [e.message for e in events if e.warning] or None,
         "warnings": observed.warnings,
-        "conditions": merge(previous.get("conditions"), wanted, generation=observed.generation, now=now),
+        "conditions": conditions,
     }
-    return Result({k: v for k, v in status.items() if v is not None}, fresh, live)
+    said = [e.message for e in fresh]
+    return Result({k: v for k, v in status.items() if v is not None},
+                  fresh + condition_events(previous.get("conditions"), conditions, said=said), live)
 
 
 def failed(previous: dict | None, *, generation: int, reason: str, message: str, now: str) -> dict:
     """The status after a reconcile that could not finish (an API error, a bug): the last known
     counts stay, the conditions say what went wrong."""
     previous = previous or {}
-    wanted = [Condition("Ready", False, reason, message), Condition("Progressing", False, reason, message),
-              Condition("Degraded", True, reason, message)]
+    wanted = _failing(reason, message)
     return {**previous, "observedGeneration": generation,
             "conditions": merge(previous.get("conditions"), wanted, generation=generation, now=now)}

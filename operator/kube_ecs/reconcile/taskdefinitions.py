@@ -6,7 +6,7 @@ from __future__ import annotations
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.validate import check_task_definition
 from kube_ecs.reconcile import revisions as rev
-from kube_ecs.reconcile.conditions import Condition, merge
+from kube_ecs.reconcile.conditions import Condition, condition_events, merge
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client
 from kube_ecs.reconcile.outcome import Outcome, owner_of
@@ -91,6 +91,8 @@ def reconcile_task_definition(client: Client, body: dict, *, now: str) -> Outcom
                            previous=previous, generation=body["metadata"].get("generation", 0), now=now)
     was: dict = next((c for c in previous.get("conditions") or [] if c.get("type") == "Ready"), {})
     ready = status["conditions"][0]
+    # A refusal is told whenever its words change, not only when Ready's reason does.
     if problems and was.get("message") != ready["message"]:
         events.append(Event(ready["message"], "InvalidTaskDefinition", True))
+    events += condition_events(previous.get("conditions"), status["conditions"], said=[e.message for e in events])
     return Outcome(status, events)

@@ -12,7 +12,7 @@ CLUSTER_LABEL = f"{GROUP}/cluster"
 SERVICE_LABEL = f"{GROUP}/service"
 FAMILY_LABEL = f"{GROUP}/task-definition-family"
 REVISION_LABEL = f"{GROUP}/task-definition-revision"
-# On the pod template: Kubernetes container name → ECS container name (JSON), as ECS reports them.
+# On pods: JSON object, Kubernetes container name → ECS container name (sanitising can change a name).
 CONTAINER_NAMES_ANNOTATION = f"{GROUP}/container-names"
 
 

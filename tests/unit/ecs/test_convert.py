@@ -145,3 +145,60 @@ def test_the_task_definition_of_a_multi_document_yaml(capsys, monkeypatch):
     assert code == 0 and [o["kind"] for o in yaml.safe_load_all(out)] == ["Deployment", "Service"]
     code, _, err = run(capsys, monkeypatch, ["validate", "-"], b"kind: Cluster\n---\nkind: Service\n")
     assert code == 2 and err == "error: input has 2 YAML documents and 0 TaskDefinitions: give one\n"
+
+
+def test_several_files_and_directories(capsys, monkeypatch, tmp_path):
+    """A directory gives its *.json, *.yaml, *.yml files, sorted, not its subdirectories; every line names its file."""
+    samples = tmp_path / "samples"
+    (samples / "nested").mkdir(parents=True)
+    (samples / "b.yaml").write_text(yaml.safe_dump({**WEB, "family": "b"}))
+    (samples / "a.json").write_text(json.dumps({**WEB, "family": "a", "containerDefinitions": [
+        {"name": "web", "image": "nginx:1.27", "memory": 128}]}))
+    (samples / "notes.txt").write_text("not a task definition")
+    (samples / "nested" / "c.json").write_text("{")
+    (tmp_path / "d.yml").write_text(yaml.safe_dump({**WEB, "family": "d"}))
+    code, out, err = run(capsys, monkeypatch, ["convert", str(samples), str(tmp_path / "d.yml")])
+    assert code == 0 and [o["spec"]["family"] for o in yaml.safe_load_all(out)] == ["a", "b", "d"]
+    assert err.splitlines() == [f"{samples / 'b.yaml'}: warning: containerDefinitions[0].ulimits: not supported on "
+                                "Kubernetes: ignored (Kubernetes has no per-container ulimits: the node's limits apply)",
+                                f"{tmp_path / 'd.yml'}: warning: containerDefinitions[0].ulimits: not supported on "
+                                "Kubernetes: ignored (Kubernetes has no per-container ulimits: the node's limits apply)"]
+    code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", str(samples / "a.json"), str(tmp_path / "d.yml")])
+    assert code == 0 and [(o["kind"], o["metadata"]["name"]) for o in yaml.safe_load_all(out)] == [
+        ("Deployment", "a"), ("Deployment", "d"), ("Service", "d")]
+
+
+def test_several_files_exit_with_the_highest_code_and_convert_prints_all_or_nothing(capsys, monkeypatch, tmp_path):
+    (tmp_path / "good.json").write_text(json.dumps(WEB))
+    (tmp_path / "bad.json").write_text(json.dumps({**WEB, "containerDefinitions": [
+        {**WEB["containerDefinitions"][0], "memory": 1}]}))
+    (tmp_path / "empty").mkdir()
+    good, bad, empty, missing = (str(tmp_path / n) for n in ("good.json", "bad.json", "empty", "missing.json"))
+    code, out, err = run(capsys, monkeypatch, ["convert", good, missing, bad, empty])
+    assert (code, out) == (2, "")
+    lines = [line for line in err.splitlines() if "warning" not in line]
+    assert lines == [f"{missing}: error: No such file or directory",
+                     f"{bad}: containerDefinitions[0].memory: Invalid 'memory' setting for container 'web'. "
+                     "The minimum is 6 MiB.",
+                     f"{empty}: error: a directory without .json, .yaml, .yml files"]
+    assert run(capsys, monkeypatch, ["validate", good, missing, empty])[0] == 1
+    assert run(capsys, monkeypatch, ["validate", empty])[0] == 1
+    code, _, err = run(capsys, monkeypatch, ["validate", "-", good], b"{")
+    assert code == 2 and err.startswith("<stdin>: error: input is neither JSON nor YAML")
+
+
+def test_a_service_file_goes_with_one_task_definition(capsys, monkeypatch, tmp_path):
+    (tmp_path / "td.json").write_text(json.dumps(WEB))
+    (tmp_path / "svc.json").write_text(json.dumps({"serviceName": "front"}))
+    code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", "--service", str(tmp_path / "svc.json"),
+                                               str(tmp_path / "td.json"), str(tmp_path / "td.json")])
+    assert (code, out, err) == (1, "", "error: --service goes with one task definition file\n")
+
+
+def test_a_directory_that_cannot_be_listed_is_unreadable(capsys, monkeypatch, tmp_path):
+    def refuse(*_):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(convert.Path, "iterdir", refuse)
+    monkeypatch.setattr(convert.os, "listdir", refuse)
+    assert run(capsys, monkeypatch, ["validate", str(tmp_path)]) == (1, "", f"error: {tmp_path}: Permission denied\n")

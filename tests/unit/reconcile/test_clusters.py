@@ -1,5 +1,6 @@
 from kube_ecs.reconcile.apply import HASH_ANNOTATION
 from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
+from kube_ecs.reconcile.conditions import condition_events
 from kube_ecs.reconcile.kube import Ref
 
 from .fake import FakeClient
@@ -59,3 +60,19 @@ def test_counts_refresh_keeps_namespace_state():
                            deleting=False, now="t1")
     again = cluster_status(body=cluster(status=first), namespace=None, counts=Counts(), deleting=False, now="t2")
     assert again == first
+
+
+def test_condition_changes_are_events_a_refused_deletion_once():
+    conflict = cluster_status(body=cluster(), namespace=NamespaceState("demo", False, "Namespace demo is taken"),
+                              counts=Counts(), deleting=False, now="t1")
+    assert [(e.message, e.reason, e.warning) for e in condition_events(None, conflict["conditions"])] == [
+        ("Ready=False: Namespace demo is taken", "NamespaceConflict", True)]
+    blocked = cluster_status(body=cluster(status=conflict), namespace=NamespaceState("demo", True),
+                             counts=Counts(services=1), deleting=True, now="t2")
+    events = condition_events(conflict["conditions"], blocked["conditions"])
+    assert [(e.message, e.reason, e.warning) for e in events] == [
+        ("Ready=True: Namespace demo holds this Cluster's Services.", "Active", False),
+        (f"DeletionBlocked=True: {CONTAINS_SERVICES}", "ClusterContainsServicesException", True)]
+    again = cluster_status(body=cluster(status=blocked), namespace=NamespaceState("demo", True),
+                           counts=Counts(services=1), deleting=True, now="t3")
+    assert condition_events(blocked["conditions"], again["conditions"]) == []

@@ -1,4 +1,6 @@
-from kube_ecs.reconcile.conditions import Condition, is_true, merge
+import pytest
+
+from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
 
 
 def test_transition_time_moves_only_on_flip():
@@ -15,3 +17,32 @@ def test_is_true_checks_generation():
     conds = merge(None, [Condition("Ready", True, "SteadyState")], generation=3, now="t")
     assert is_true(conds, "Ready") and is_true(conds, "Ready", 3)
     assert not is_true(conds, "Ready", 4) and not is_true(conds, "Degraded")
+
+
+def _conds(*items):
+    return merge(None, [Condition(*item) for item in items], generation=1, now="t")
+
+
+@pytest.mark.parametrize("before, after, said, expected", [
+    # Nothing changed, or only the message: nothing to say.
+    ([("Ready", True, "SteadyState", "steady")], [("Ready", True, "SteadyState", "steady")], [], []),
+    ([("Ready", False, "TasksPending", "1 of 2")], [("Ready", False, "TasksPending", "0 of 2")], [], []),
+    # A new condition, a new reason with the same status, a flip.
+    ([], [("Ready", True, "Active", "ok")], [], [("Ready=True: ok", "Active", False)]),
+    ([("Ready", False, "TasksPending", "1 of 2")], [("Ready", False, "NamespaceConflict", "taken")], [],
+     [("Ready=False: taken", "NamespaceConflict", True)]),
+    ([("Degraded", True, "TaskLaunchFailed", "x")], [("Degraded", False, "AsExpected", "")], [],
+     [("Degraded=False.", "AsExpected", False)]),
+    # Changing together to the same words: one Event; a rollout under way is no trouble.
+    ([], [("Ready", False, "ClientException", "no"), ("Progressing", False, "ClientException", "no"),
+          ("Degraded", True, "ClientException", "no")], [],
+     [("Ready=False, Progressing=False, Degraded=True: no", "ClientException", True)]),
+    ([], [("Ready", False, "RolloutInProgress", "1 of 2"), ("Progressing", True, "RolloutInProgress", "1 of 2")], [],
+     [("Ready=False, Progressing=True: 1 of 2", "RolloutInProgress", False)]),
+    # Words another Event of the pass already said.
+    ([], [("Ready", True, "SteadyState", "(service cats) has reached a steady state.")],
+     ["(service cats) has reached a steady state."], []),
+])
+def test_condition_events(before, after, said, expected):
+    events = condition_events(_conds(*before), _conds(*after), said=said)
+    assert [(e.message, e.reason, e.warning) for e in events] == expected

@@ -1,3 +1,7 @@
+import uuid
+
+import pytest
+
 from kube_ecs.reconcile.service_status import Observed, Task, compute, deployments, task_of
 
 REV = "ecs.kube-ecs.dev/task-definition-revision"
@@ -136,3 +140,79 @@ def test_task_of_reads_pod_problems():
     assert not t.running and t.revision == "1" and t.template_hash == "h"
     assert t.launch_problem == ('ResourceInitializationError: unable to pull secrets or registry auth: '
                                 'secret "db" not found')
+
+
+PULL = "CannotPullContainerError: pull access denied for nope"
+CRASH = "Essential container in task exited (container web, exit code 1)"
+
+
+def launch_warning(problem):
+    return f"(service cats) failed to launch a task with (error {problem})."
+
+
+@pytest.mark.parametrize("passes", [
+    # Each pass: the launch problem of each task, and the warnings it adds to status.events.
+    [([PULL, PULL], [PULL])],  # two tasks, one problem: one event
+    [([PULL, CRASH, PULL], [PULL, CRASH])],
+    [([PULL], [PULL]), ([PULL], []), ([PULL, PULL], [])],  # reported once while it lasts
+    [([PULL], [PULL]), ([None], []), ([PULL], [PULL])],  # gone, then back: a new event
+    [([PULL, CRASH], [PULL, CRASH]), ([CRASH], []), ([PULL, CRASH], [PULL])],
+])
+def test_a_warning_is_reported_once_while_its_cause_lasts(passes):
+    status, known = None, None
+    for number, (problems, added) in enumerate(passes):
+        tasks = [task(f"cats-{i}", running=False, launch_problem=p) for i, p in enumerate(problems)]
+        result = compute(observed(tasks=tasks), status, known, "t")  # one second: ids must still differ
+        warnings = [e.message for e in result.events if e.reason == "TaskLaunchFailed"]
+        assert warnings == [launch_warning(p) for p in added], f"pass {number}"
+        new = result.status["events"][:len(result.status["events"]) - len((status or {}).get("events", []))]
+        assert sorted(e["message"] for e in new if "failed to launch" in e["message"]) == sorted(warnings)
+        assert result.status.get("problems", []) == list(dict.fromkeys(launch_warning(p) for p in problems if p))
+        ids = [e["id"] for e in result.status["events"]]
+        assert len(set(ids)) == len(ids)
+        status, known = result.status, result.known_tasks
+
+
+def test_a_lasting_warning_is_not_repeated_when_other_events_push_it_out_of_the_history():
+    stuck = observed(tasks=[task("cats-a", running=False, launch_problem=PULL)])
+    first = compute(stuck, None, None, "t1").status
+    pushed = {**first, "events": [{"id": str(i), "createdAt": "t1", "message": f"other {i}"} for i in range(10)]}
+    again = compute(stuck, pushed, None, "t2")
+    assert again.events == [] and again.status["events"] == pushed["events"]
+
+
+def test_event_ids_are_uuids_and_the_same_when_a_computation_is_repeated():
+    first = compute(observed(), None, None, "t1")
+    again = compute(observed(), None, None, "t1")
+    assert first.status["events"] == again.status["events"]
+    assert str(uuid.UUID(first.status["events"][0]["id"])) == first.status["events"][0]["id"]
+
+
+def test_condition_changes_are_events_without_repeating_ecs_words():
+    error = ("TaskDefinitionNotFound", "ClientException: revision 9 does not exist.")
+    refused = compute(observed(error=error), None, None, "t1")
+    assert [(e.message, e.reason, e.warning) for e in refused.events] == [
+        ("(service cats) (deployment ecs-svc/h1) deployment completed.", "DeploymentCompleted", False),
+        ("(service cats) ClientException: revision 9 does not exist.", "TaskDefinitionNotFound", True)]
+    steady = compute(observed(), refused.status, refused.known_tasks, "t2")
+    assert [(e.message, e.reason, e.warning) for e in steady.events] == [
+        ("(service cats) has reached a steady state.", "SteadyState", False),
+        ("Progressing=False: ECS deployment ecs-svc/h1 completed.", "RolloutCompleted", False),
+        ("Degraded=False.", "AsExpected", False)]
+    # status.events is ECS's history: condition changes are Kubernetes Events only.
+    assert [e["message"] for e in steady.status["events"]][:2] == [
+        "(service cats) has reached a steady state.", "(service cats) ClientException: revision 9 does not exist."]
+
+
+@pytest.mark.parametrize("annotations, named", [
+    ({"ecs.kube-ecs.dev/container-names": '{"web-app": "Web_App"}'}, "Web_App"),
+    ({}, "web-app"),  # a pod from before the annotation
+    ({"ecs.kube-ecs.dev/container-names": "not json"}, "web-app"),
+    ({"ecs.kube-ecs.dev/container-names": '["Web_App"]'}, "web-app"),
+])
+def test_task_of_names_containers_as_ecs_does(annotations, named):
+    pod = {"metadata": {"name": "p", "labels": {REV: "1"}, "annotations": annotations},
+           "status": {"phase": "Running", "containerStatuses": [{
+               "name": "web-app", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+               "lastState": {"terminated": {"exitCode": 137}}}]}}
+    assert task_of(pod).launch_problem == f"Essential container in task exited (container {named}, exit code 137)"

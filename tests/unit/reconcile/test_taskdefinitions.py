@@ -53,3 +53,15 @@ def test_invalid_spec_registers_nothing_and_names_the_field():
     assert [e.reason for e in outcome.events] == ["InvalidTaskDefinition"]
     # Reported once, not on every pass.
     assert reconcile_task_definition(client, taskdef(bad, status=outcome.status), now="t2").events == []
+
+
+def test_condition_changes_are_events_a_refusal_in_ecs_words_once():
+    client = FakeClient()
+    bad = {**SPEC, "containerDefinitions": [{**SPEC["containerDefinitions"][0], "memory": 1}]}
+    refused = reconcile_task_definition(client, taskdef(bad), now="t")
+    [event] = refused.events
+    assert event.warning and event.message.startswith("ClientException: containerDefinitions[0].memory: Invalid")
+    fixed = reconcile_task_definition(client, taskdef(status=refused.status, generation=2), now="t2")
+    assert [(e.message, e.reason, e.warning) for e in fixed.events] == [
+        ("Registered task definition cats:1.", "RevisionRegistered", False),
+        ("Ready=True: Revision cats:1 registered.", "Registered", False)]
