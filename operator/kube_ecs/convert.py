@@ -91,9 +91,10 @@ def parse(data: bytes, *, default_family: str = "") -> Any:
             raise _bad(f"input is neither JSON nor YAML: {json_error}") from None
         _bounded(documents)
         document = _task_definition_document(documents)
-    if isinstance(document, dict) and document.get("kind") == "TaskDefinition" and isinstance(document.get("spec"), dict):
+    spec = document.get("spec") if isinstance(document, dict) else None
+    if isinstance(spec, dict) and document.get("kind") == "TaskDefinition":
         name = (document.get("metadata") or {}).get("name")
-        document = {**({"family": name} if isinstance(name, str) else {}), **document["spec"]}
+        document = {**({"family": name} if isinstance(name, str) else {}), **spec}
     if isinstance(document, list):
         document = {"containerDefinitions": document}
     if isinstance(document, dict) and "family" not in document and "taskDefinition" not in document and default_family:

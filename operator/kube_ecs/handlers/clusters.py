@@ -11,8 +11,7 @@ from kube_ecs import API_VERSION
 from kube_ecs.handlers import common
 from kube_ecs.handlers.wakers import poke_namespace
 from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
-from kube_ecs.reconcile.conditions import condition_events, is_true, now_iso
-from kube_ecs.reconcile.events import Event
+from kube_ecs.reconcile.conditions import condition_events, now_iso
 from kube_ecs.reconcile.kube import Ref
 from kube_ecs.resources.namespace import namespace_name
 

@@ -31,8 +31,8 @@ def task(name, hash_="h1", revision="1", running=True, **kw):
 
 
 def observed(**kw):
-    defaults = dict(service="cats", family="cats", desired_count=2, generation=1, workload=workload(),
-                    replica_sets=[replica_set("h1", "1", "1", 2)], tasks=[task("cats-a"), task("cats-b")])
+    defaults = {"service": "cats", "family": "cats", "desired_count": 2, "generation": 1, "workload": workload(),
+                    "replica_sets": [replica_set("h1", "1", "1", 2)], "tasks": [task("cats-a"), task("cats-b")]}
     return Observed(**{**defaults, **kw})
 
 
