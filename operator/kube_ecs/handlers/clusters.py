@@ -4,6 +4,7 @@ still has Services (the finalizer holds until the namespace is empty of them).""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Mapping
 
 import kopf
 
@@ -13,6 +14,7 @@ from kube_ecs.handlers.wakers import poke_namespace
 from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
 from kube_ecs.reconcile.conditions import condition_events, now_iso
 from kube_ecs.reconcile.kube import Ref
+from kube_ecs.reconcile.service_status import Task
 from kube_ecs.resources.namespace import namespace_name
 
 COUNTS_INTERVAL = 10.0
@@ -22,9 +24,11 @@ def cluster_ref(name: str) -> Ref:
     return Ref(API_VERSION, "Cluster", name)
 
 
-def counts(namespace: str, services_by_namespace: kopf.Index, tasks_by_service: kopf.Index,
-           ready_nodes: kopf.Index) -> Counts:
-    """Read in the event loop, where the indexes are updated."""
+def counts(namespace: str, services_by_namespace: Mapping[str, Collection[str]],
+           tasks_by_service: Mapping[tuple[str, str], Collection[Task]],
+           ready_nodes: Mapping[str, Collection[str]]) -> Counts:
+    """Read in the event loop, where the indexes are updated. Takes the indexes as the read-only
+    mappings they are (a kopf.Index fits; so does a plain dict in tests)."""
     tasks = [t for (ns, _), store in tasks_by_service.items() if ns == namespace for t in store if not t.terminating]
     running = sum(t.running for t in tasks)
     return Counts(services=len(list(services_by_namespace.get(namespace, []))), running=running,
@@ -33,42 +37,45 @@ def counts(namespace: str, services_by_namespace: kopf.Index, tasks_by_service: 
 
 @kopf.on.resume(API_VERSION, "clusters")
 @kopf.on.create(API_VERSION, "clusters")
-@kopf.on.update(API_VERSION, "clusters")
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.on.update(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
                             tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
-    body = dict(body)
-    namespace = await asyncio.to_thread(ensure_namespace, common.client(), body)
-    status = cluster_status(body=body, namespace=namespace, now=now_iso(), deleting=False,
+    snapshot = dict(body)  # a plain dict for the pure functions and the worker thread
+    namespace = await asyncio.to_thread(ensure_namespace, common.client(), snapshot)
+    status = cluster_status(body=snapshot, namespace=namespace, now=now_iso(), deleting=False,
                             counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes))
-    await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
+    await asyncio.to_thread(common.write_status, cluster_ref(name), snapshot.get("status"), status)
     # A Namespace conflict, or Ready again.
-    common.post(body, condition_events((body.get("status") or {}).get("conditions"), status["conditions"]))
+    common.post(snapshot, condition_events((snapshot.get("status") or {}).get("conditions"), status["conditions"]))
     poke_namespace(namespace.name, services_by_namespace)
 
 
-@kopf.timer(API_VERSION, "clusters", interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL)
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.timer(API_VERSION, "clusters", interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL)  # type: ignore[arg-type]
 async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
                          tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
     """Counts follow Services and tasks; written only when they change."""
-    body = dict(body)
-    namespace = (body.get("status") or {}).get("namespace") or namespace_name(name)
-    status = cluster_status(body=body, namespace=None, now=now_iso(), deleting=False,
+    snapshot = dict(body)
+    namespace = (snapshot.get("status") or {}).get("namespace") or namespace_name(name)
+    status = cluster_status(body=snapshot, namespace=None, now=now_iso(), deleting=False,
                             counts=counts(namespace, services_by_namespace, tasks_by_service, ready_nodes))
-    await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
+    await asyncio.to_thread(common.write_status, cluster_ref(name), snapshot.get("status"), status)
 
 
-@kopf.on.delete(API_VERSION, "clusters")
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.on.delete(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
                          tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
     """ECS refuses DeleteCluster while Services are active (ClusterContainsServicesException)."""
-    body = dict(body)
-    previous = body.get("status") or {}
+    snapshot = dict(body)
+    previous = snapshot.get("status") or {}
     namespace = previous.get("namespace") or namespace_name(name)
     found = counts(namespace, services_by_namespace, tasks_by_service, ready_nodes)
-    status = cluster_status(body=body, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
+    status = cluster_status(body=snapshot, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
                             counts=found, deleting=True, now=now_iso())
     await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)
     # ClusterContainsServicesException, once per refused deletion.
-    common.post(body, condition_events(previous.get("conditions"), status["conditions"]))
+    common.post(snapshot, condition_events(previous.get("conditions"), status["conditions"]))
     if found.services:
         raise kopf.TemporaryError(CONTAINS_SERVICES, delay=5)

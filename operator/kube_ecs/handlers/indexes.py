@@ -19,13 +19,13 @@ def clusters_by_namespace(name: str, **_) -> dict:
 
 
 @kopf.index(API_VERSION, "services")
-def services_by_namespace(namespace: str, name: str, body: kopf.Body, **_) -> dict:
+def services_by_namespace(namespace: str | None, name: str, body: kopf.Body, **_) -> dict:
     # A Service on its way out no longer holds its Cluster (ECS counts DRAINING ones as gone too).
     return {} if body["metadata"].get("deletionTimestamp") else {namespace: name}
 
 
 @kopf.index(API_VERSION, "services")
-def services_by_family(namespace: str, name: str, spec: dict, **_) -> dict:
+def services_by_family(namespace: str | None, name: str, spec: kopf.Spec, **_) -> dict:
     try:
         family = rev.parse_reference(str(spec.get("taskDefinition", ""))).family
     except rev.BadReference:
@@ -43,7 +43,7 @@ def revisions_by_family(body: kopf.Body, **_) -> dict:
 
 
 @kopf.index("apps/v1", "replicasets", labels=MANAGED)
-def replicasets_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -> dict:
+def replicasets_by_service(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_) -> dict:
     metadata, spec = body["metadata"], body.get("spec", {})
     slim = {
         "metadata": {k: metadata.get(k) for k in ("name", "uid", "labels", "annotations", "ownerReferences",
@@ -55,11 +55,11 @@ def replicasets_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -
 
 
 @kopf.index("v1", "pods", labels=MANAGED)
-def tasks_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -> dict:
+def tasks_by_service(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_) -> dict:
     return {(namespace, labels.get(meta.SERVICE_LABEL, "")): task_of(body)}
 
 
 @kopf.index("v1", "nodes")
-def ready_nodes(name: str, status: dict, **_) -> dict:
+def ready_nodes(name: str, status: kopf.Status, **_) -> dict:
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
     return {"ready": name} if ready else {}

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -87,10 +89,12 @@ async def _poked_or_stopped(waker: asyncio.Event, stopped: kopf.DaemonStopped, t
 
 
 # The backoff is the time a stopping daemon gets to finish its pass before Kopf cancels it.
-@kopf.daemon(API_VERSION, "services", cancellation_backoff=DEBOUNCE_SECONDS + 5.0, cancellation_timeout=5.0)
-async def service_daemon(body: kopf.Body, namespace: str, name: str, stopped: kopf.DaemonStopped,
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.daemon(API_VERSION, "services", cancellation_backoff=DEBOUNCE_SECONDS + 5.0, cancellation_timeout=5.0)  # type: ignore[arg-type]
+async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stopped: kopf.DaemonStopped,
                          clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
                          replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index, **_) -> None:
+    assert namespace is not None  # Services are namespaced
     key = service_key(namespace, name)
     waker = wakers.register(key)
     state = _State()
@@ -120,16 +124,18 @@ def _family_of(body: dict) -> str:
         return ""
 
 
-def _spec_changed(body: kopf.Body, **_) -> bool:
+def _spec_changed(body: Mapping[str, Any], **_) -> bool:
     return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
 
 
 @kopf.on.event(API_VERSION, "services", when=_spec_changed, id="poke-service")
-async def service_changed(namespace: str, name: str, **_) -> None:
+async def service_changed(namespace: str | None, name: str, **_) -> None:
+    assert namespace is not None  # Services are namespaced
     poke(service_key(namespace, name))
 
 
-async def _poke_owner(namespace: str, labels: dict, **_) -> None:
+async def _poke_owner(namespace: str | None, labels: kopf.Labels, **_) -> None:
+    assert namespace is not None  # every watched kind is namespaced
     poke((namespace, labels.get(meta.SERVICE_LABEL, "")))
 
 
@@ -139,8 +145,9 @@ for _resource in (("apps/v1", "deployments"), ("apps/v1", "daemonsets"), ("apps/
     kopf.on.event(*_resource, labels=MANAGED, id=f"poke-owner-{_resource[1]}")(_poke_owner)
 
 
-@kopf.on.event(API_VERSION, "taskdefinitionrevisions", id="poke-family")
-async def revision_changed(spec: dict, services_by_family: kopf.Index, **_) -> None:
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.on.event(API_VERSION, "taskdefinitionrevisions", id="poke-family")  # type: ignore[arg-type]
+async def revision_changed(spec: kopf.Spec, services_by_family: kopf.Index, **_) -> None:
     """A new or deregistered revision: Services of that family re-resolve their reference."""
     for namespace, name in services_by_family.get(spec.get("family", ""), []):
         poke(service_key(namespace, name))

@@ -37,7 +37,7 @@ async def taskdefinition_reconcile(body: kopf.Body, **_) -> None:
 
 
 @kopf.on.update(API_VERSION, "taskdefinitionrevisions", field="spec.status")
-async def revision_status_changed(spec: dict, **_) -> None:
+async def revision_status_changed(spec: kopf.Spec, **_) -> None:
     """Deregistering a revision changes its family's status (latest revision, ACTIVE revisions)."""
     family = await asyncio.to_thread(common.client().get, Ref(API_VERSION, "TaskDefinition", spec["family"]))
     if family is not None:

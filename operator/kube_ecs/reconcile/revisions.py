@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kube_ecs import GROUP
 from kube_ecs.resources import names
@@ -64,7 +66,7 @@ class Revision:
     digest: str
 
     @classmethod
-    def of(cls, obj: dict) -> Revision:
+    def of(cls, obj: Mapping[str, Any]) -> Revision:
         spec = obj["spec"]
         stored = (obj["metadata"].get("annotations") or {}).get(DIGEST_ANNOTATION)
         return cls(spec["family"], int(spec["revision"]), spec.get("status", ACTIVE), spec["taskDefinition"],

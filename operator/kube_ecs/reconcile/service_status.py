@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
 from kube_ecs.reconcile.events import Event
@@ -49,7 +51,7 @@ def _ecs_names(meta: dict) -> dict[str, str]:
     return {k: v for k, v in names.items() if isinstance(v, str)} if isinstance(names, dict) else {}
 
 
-def task_of(pod: dict) -> Task:
+def task_of(pod: Mapping[str, Any]) -> Task:
     meta, status = pod.get("metadata", {}), pod.get("status", {})
     labels = meta.get("labels") or {}
     ecs_names = _ecs_names(meta)
