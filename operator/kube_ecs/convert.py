@@ -233,6 +233,7 @@ def _check(source: str, args: argparse.Namespace, prefix: str) -> tuple[int, lis
     code = _report(result.problems + service_problems, result.notes + service_notes, prefix)
     if code != EXIT_OK:
         return code, []
+    assert result.spec is not None  # no problems, so convert() made a spec
     return code, manifests(result.spec, service) if service is not None else [custom_resource(result.spec)]
 
 
@@ -255,7 +256,8 @@ def _main(args: argparse.Namespace, *, emit: bool) -> int:
         return EXIT_UNREADABLE
     # A single file the user named needs no prefix; files from several arguments or a directory do.
     several = files != args.files or len(files) > 1
-    code, objects = EXIT_OK, []
+    code = EXIT_OK
+    objects: list[dict] = []
     for source in files:
         prefix = f"{'<stdin>' if source == '-' else source}: " if several else ""
         file_code, file_objects = _guarded(source, args, prefix)

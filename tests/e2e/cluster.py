@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -20,6 +21,8 @@ CONTEXT = os.environ.get("KUBE_CONTEXT", "kind-kube-ecs")
 INGRESS = os.environ.get("KUBE_ECS_INGRESS", "http://127.0.0.1:8080")
 KUBECTL = shutil.which("kubectl", path=f"{Path.home()}/.cache/kube-ecs/bin:{os.environ.get('PATH', '')}") or "kubectl"
 READY_TIMEOUT = 180
+
+T = TypeVar("T")
 
 
 def kubectl(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -35,24 +38,31 @@ def get(*args: str) -> dict | None:
     return json.loads(result.stdout) if result.returncode == 0 else None
 
 
+def items(*args: str) -> list[dict]:
+    """The objects of a list `get`; a failed kubectl fails the test (or is retried inside wait_for)."""
+    listed = get(*args)
+    assert listed is not None, f"kubectl get {' '.join(args)} failed"
+    return listed["items"]
+
+
 def apply(*objects: dict) -> None:
     kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objects))
 
 
-def wait_for(what: str, probe: Callable[[], object], timeout: float = READY_TIMEOUT, every: float = 1.0,
-             until: Callable[[object], object] | None = None):
+def wait_for(what: str, probe: Callable[[], T], timeout: float = READY_TIMEOUT, every: float = 1.0,
+             until: Callable[[T], object] | None = None) -> T:
     """Poll `probe` until what it returns is truthy (or satisfies `until`), and return that; fail saying
     what never happened."""
     deadline = time.monotonic() + timeout
-    last = None
+    last: object = None
     while time.monotonic() < deadline:
         try:
-            last = probe()
-            done = until(last) if until else last
+            value = last = probe()
+            done = until(value) if until else value
         except (AssertionError, KeyError, IndexError, TypeError) as e:
             last, done = e, False
         if done:
-            return last
+            return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last seen: {last!r})")
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from cluster import App, get, wait_for
+from cluster import App, items, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,7 @@ INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 
 
 def ec2_nodes() -> dict[str, dict]:
-    nodes = get("nodes", "-l", "ecs.kube-ecs.dev/node-pool=ec2")["items"]
+    nodes = items("nodes", "-l", "ecs.kube-ecs.dev/node-pool=ec2")
     return {n["metadata"]["name"]: n["metadata"]["labels"] for n in nodes}
 
 
@@ -30,7 +30,7 @@ def app(request) -> Iterator[App]:
 
 
 def running_nodes(app: App) -> list[str]:
-    pods = get("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")["items"]
+    pods = items("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")
     return [p["spec"]["nodeName"] for p in pods if p["status"].get("phase") == "Running"
             and not p["metadata"].get("deletionTimestamp")]
 

@@ -228,8 +228,10 @@ def _stamp(entries: list[dict], previous: list[dict] | None, now: str) -> list[d
     stamped = []
     for entry in entries:
         was = prior.get(entry["id"])
-        same = was is not None and all(was.get(k) == v for k, v in entry.items())
-        stamped.append({**entry, "updatedAt": was.get("updatedAt", now) if same else now})
+        if was is not None and all(was.get(k) == v for k, v in entry.items()):
+            stamped.append({**entry, "updatedAt": was.get("updatedAt", now)})
+        else:
+            stamped.append({**entry, "updatedAt": now})
     return stamped
 
 

@@ -159,7 +159,8 @@ def launch_warning(problem):
     [([PULL, CRASH], [PULL, CRASH]), ([CRASH], []), ([PULL, CRASH], [PULL])],
 ])
 def test_a_warning_is_reported_once_while_its_cause_lasts(passes):
-    status, known = None, None
+    status: dict | None = None
+    known: set[str] | None = None
     for number, (problems, added) in enumerate(passes):
         tasks = [task(f"cats-{i}", running=False, launch_problem=p) for i, p in enumerate(problems)]
         result = compute(observed(tasks=tasks), status, known, "t")  # one second: ids must still differ
