@@ -40,8 +40,11 @@ def test_printer_columns_and_short_names():
     assert "esvc" in kinds["Service"]["spec"]["names"]["shortNames"]
     assert "td" in kinds["TaskDefinition"]["spec"]["names"]["shortNames"]
     assert "tdrev" in kinds["TaskDefinitionRevision"]["spec"]["names"]["shortNames"]
+    assert columns["CapacityProvider"] == ["Status", "Nodes", "AutoScalingGroup", "Age"]
+    assert "ecscp" in kinds["CapacityProvider"]["spec"]["names"]["shortNames"]
     assert kinds["Service"]["spec"]["scope"] == "Namespaced"
-    assert {kinds[k]["spec"]["scope"] for k in ("Cluster", "TaskDefinition", "TaskDefinitionRevision")} == {"Cluster"}
+    assert {kinds[k]["spec"]["scope"] for k in ("Cluster", "TaskDefinition", "TaskDefinitionRevision",
+                                                "CapacityProvider")} == {"Cluster"}
 
 
 def test_names_default_to_metadata_name():
@@ -52,6 +55,8 @@ def test_names_default_to_metadata_name():
 
     assert "family" not in spec("TaskDefinition").get("required", [])
     assert "serviceName" not in spec("Service").get("required", [])
+    assert "name" not in spec("CapacityProvider").get("required", [])
+    assert spec("CapacityProvider")["properties"]["nodeSelector"]["additionalProperties"] == {"type": "string"}
     assert spec("Service")["properties"]["desiredCount"]["type"] == "integer"
 
 

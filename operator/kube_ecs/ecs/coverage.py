@@ -6,7 +6,7 @@ import argparse
 
 from kube_ecs.ecs import model, rules
 
-ROOTS = (model.TASK_DEFINITION, model.SERVICE, model.CLUSTER)
+ROOTS = (model.TASK_DEFINITION, model.SERVICE, model.CLUSTER, model.CAPACITY_PROVIDER)
 
 
 def table(roots: tuple[str, ...] = ROOTS) -> list[tuple[str, str, str]]:

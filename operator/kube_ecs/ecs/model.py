@@ -1,7 +1,8 @@
 """botocore's ECS service model: the one source of ECS field names, types and enums.
 
-kube-ecs extends two places of it: loadBalancers[].ingress (docs/decisions.md) and, for pasted
-describe-task-definition output, the read-only members of the `TaskDefinition` shape. Extensions are
+kube-ecs extends three places of it: loadBalancers[].ingress (docs/decisions.md), a capacity
+provider's nodeSelector (docs/capacity.md) and, for pasted describe-task-definition output, the
+read-only members of the `TaskDefinition` shape. Extensions are
 botocore shapes too, so every walker treats them alike.
 """
 
@@ -18,6 +19,8 @@ TASK_DEFINITION = "RegisterTaskDefinitionRequest"
 CONTAINER = "ContainerDefinition"
 SERVICE = "CreateServiceRequest"
 CLUSTER = "CreateClusterRequest"
+CAPACITY_PROVIDER = "CreateCapacityProviderRequest"
+STRATEGY_ITEM = "CapacityProviderStrategyItem"
 # describe-task-definition's shape: the request's members plus read-only ones.
 DESCRIBED = "TaskDefinition"
 
@@ -27,9 +30,11 @@ _EXTENSIONS = {
         "type": "structure",
         "members": {"host": {"shape": "String"}, "path": {"shape": "String"}},
     },
+    "KubeEcsNodeSelector": {"type": "map", "key": {"shape": "String"}, "value": {"shape": "String"}},
     "String": {"type": "string"},
 }
-EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"}}
+EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"},
+                    CAPACITY_PROVIDER: {"nodeSelector": "KubeEcsNodeSelector"}}
 
 
 @cache

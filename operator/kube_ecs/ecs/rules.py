@@ -211,8 +211,10 @@ _SERVICE = {
     "serviceRegistries": _m("the Kubernetes Service's DNS name plays the service-discovery role"),
     "desiredCount": _m("replicas (default 1)"),
     "clientToken": _r("idempotency token: Kubernetes objects are declarative"),
-    "launchType": _r("node pools per launch type are not implemented yet; pods run on any node"),
-    "capacityProviderStrategy": _r("capacity providers as node pools are not implemented yet"),
+    "launchType": _m("FARGATE → the Fargate node pool; EC2, EXTERNAL, MANAGED_INSTANCES → the EC2 node pool; "
+                     "neither it nor a strategy: the Cluster's default strategy, else EC2"),
+    "capacityProviderStrategy": _m("one Deployment per provider, on its node pool, tasks split by base and weight "
+                                   "as ECS splits them"),
     "platformVersion": _r("Fargate platform versions do not exist on Kubernetes"),
     "role": _r("the load balancer's IAM role: the Ingress controller needs none"),
     "deploymentConfiguration": _m("rolling update; see its members"),
@@ -267,9 +269,35 @@ _CLUSTER = {
     "tags": _m("Namespace labels (where valid) and annotations"),
     "settings": _r("Container Insights: use the cluster's own monitoring"),
     "configuration": _r("execute-command logging and managed storage keys have no counterpart"),
-    "capacityProviders": _r("capacity providers as node pools are not implemented yet"),
-    "defaultCapacityProviderStrategy": _r("capacity providers as node pools are not implemented yet"),
+    "capacityProviders": _m("the providers its Services may use: FARGATE, FARGATE_SPOT or CapacityProvider names"),
+    "defaultCapacityProviderStrategy": _m("the strategy of Services with neither launchType nor "
+                                          "capacityProviderStrategy"),
     "serviceConnectDefaults": _r("Service Connect: Kubernetes Service DNS names are used instead"),
+}
+
+# Strategies of Services and Clusters alike (docs/capacity.md).
+_STRATEGY_ITEM = {
+    "capacityProvider": _m("FARGATE / FARGATE_SPOT → the Fargate node pool, another name → that CapacityProvider's "
+                           "node pool; must be one of the Cluster's capacityProviders"),
+    "weight": _m("share of the tasks after base (default 0), placed one task at a time"),
+    "base": _m("tasks placed on this provider first (default 0; at most one provider has one)"),
+}
+
+_CAPACITY_PROVIDER = {
+    "name": _m("CapacityProvider name (defaults to metadata.name), named by Clusters and strategies"),
+    "cluster": _r("a provider is account-wide here: any Cluster listing it may use it"),
+    "autoScalingGroupProvider": _m("an EC2 node pool: the nodes nodeSelector picks"),
+    "managedInstancesProvider": _r("ECS-provisioned instances: nodeSelector picks existing nodes instead"),
+    "tags": _r("a CapacityProvider makes no Kubernetes object to carry them"),
+    "nodeSelector": _m("kube-ecs extension: the nodes of this EC2 pool (default ecs.kube-ecs.dev/node-pool: ec2)"),
+}
+
+_NESTED_CAPACITY_PROVIDER = {
+    "AutoScalingGroupProvider.autoScalingGroupArn": _m("recorded: the group's instances are the nodes nodeSelector "
+                                                       "picks"),
+    "AutoScalingGroupProvider.managedScaling": _r("node pools are scaled by the cluster's autoscaler, not by ECS"),
+    "AutoScalingGroupProvider.managedTerminationProtection": _r("scale-in is the cluster autoscaler's decision"),
+    "AutoScalingGroupProvider.managedDraining": _r("drain a node with kubectl drain: Kubernetes evicts its pods"),
 }
 
 
@@ -284,6 +312,9 @@ RULES: dict[str, Rule] = {
     **_keyed(model.SERVICE, _SERVICE),
     **_NESTED_SERVICE,
     **_keyed(model.CLUSTER, _CLUSTER),
+    **_keyed(model.STRATEGY_ITEM, _STRATEGY_ITEM),
+    **_keyed(model.CAPACITY_PROVIDER, _CAPACITY_PROVIDER),
+    **_NESTED_CAPACITY_PROVIDER,
     **{f"{model.DESCRIBED}.{member}": _READ_ONLY for member in model.read_only_members()},
 }
 

@@ -127,7 +127,7 @@ def test_service_with_extension_and_notes():
         "placementStrategy": [{"type": "binpack", "field": "memory"}], "networkConfiguration": None})
     assert spec["desiredCount"] == 2 and spec["loadBalancers"][0]["ingress"] == {"host": "web.example.com"}
     assert "networkConfiguration" not in spec
-    assert {n.path for n in notes} == {"launchType", "placementStrategy[0]"}
+    assert {n.path for n in notes} == {"placementStrategy[0]"}
     with pytest.raises(InvalidSpec) as e:
         normalize_service({"serviceName": "web", "loadBalancers": "cats"})
     assert [str(p) for p in e.value.problems] == ["loadBalancers: must be a list, not a string 'cats'"]

@@ -9,7 +9,8 @@ import pytest
 from kube_ecs import cli
 from kube_ecs.ecs import coverage, model, rules
 
-ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest", "CreateClusterRequest")
+ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest", "CreateClusterRequest",
+         "CreateCapacityProviderRequest")
 
 
 def botocore_members(root: str):

@@ -37,13 +37,14 @@ def test_namespace_controlled_by_someone_else_is_a_problem():
 
 
 def test_status_mirrors_describe_clusters():
-    status = cluster_status(body=cluster({"capacityProviders": ["FARGATE"], "tags": []}),
+    status = cluster_status(body=cluster({"capacityProviders": ["FARGATE"], "tags": [],
+                                                   "settings": [{"name": "containerInsights", "value": "enabled"}]}),
                             namespace=NamespaceState("demo", True), counts=Counts(1, 2, 1, 1), deleting=False, now="t")
     assert status["status"] == "ACTIVE"
     assert (status["activeServicesCount"], status["runningTasksCount"], status["pendingTasksCount"],
             status["registeredContainerInstancesCount"]) == (1, 2, 1, 1)
-    assert status["warnings"] == ["capacityProviders: not supported on Kubernetes: ignored "
-                                  "(capacity providers as node pools are not implemented yet)"]
+    assert status["warnings"] == ["settings: not supported on Kubernetes: ignored "
+                                  "(Container Insights: use the cluster's own monitoring)"]
     assert [c["type"] for c in status["conditions"]] == ["Ready"]
 
 
