@@ -276,18 +276,36 @@ def _task_value_notes(spec: dict) -> list[Note]:
 # --- services -------------------------------------------------------------------------------------
 
 
-def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
-    """A CreateService request (with kube-ecs's loadBalancers[].ingress) read by its shape, with notes."""
+def _request(raw: Any, root: str, what: str) -> tuple[dict, list[Note]]:
+    """Request `raw` read by botocore shape `root`, with a note for every reported field."""
     if not isinstance(raw, dict):
-        raise InvalidSpec([Problem("", f"a service is a JSON object, not {_show(raw)}")])
+        raise InvalidSpec([Problem("", f"{what} is a JSON object, not {_show(raw)}")])
     problems: list[Problem] = []
-    spec = _structure(raw, model.SERVICE, "", problems)
+    spec = _structure(raw, root, "", problems)
     if problems:
         raise InvalidSpec(problems)
-    notes = reported(spec, model.SERVICE)
+    return spec, reported(spec, root)
+
+
+def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
+    """A CreateService request (with kube-ecs's loadBalancers[].ingress) read by its shape, with notes."""
+    spec, notes = _request(raw, model.SERVICE, "a service")
     notes += _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
     for i, strategy in enumerate(spec.get("placementStrategy", [])):
         if strategy.get("type") == "binpack":
             notes.append(Note(join("placementStrategy", i), f"{rules.NOT_SUPPORTED}: binpack (the scheduler "
                                                             f"places pods by its own scoring)"))
     return spec, notes
+
+
+# --- clusters and capacity providers --------------------------------------------------------------
+
+
+def normalize_cluster(raw: Any) -> tuple[dict, list[Note]]:
+    """A CreateCluster request read by its shape, with notes."""
+    return _request(raw, model.CLUSTER, "a cluster")
+
+
+def normalize_capacity_provider(raw: Any) -> tuple[dict, list[Note]]:
+    """A CreateCapacityProvider request (with kube-ecs's nodeSelector) read by its shape, with notes."""
+    return _request(raw, model.CAPACITY_PROVIDER, "a capacity provider")

@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kube_ecs.ecs import model, rules
-from kube_ecs.ecs.normalize import normalize_service, normalize_task_definition
+from kube_ecs.ecs import capacity, model, rules
+from kube_ecs.ecs.normalize import (normalize_capacity_provider, normalize_cluster, normalize_service,
+                                    normalize_task_definition)
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -38,6 +39,8 @@ HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 
 EC2_TASK_CPU = (128, 196608)
 EPHEMERAL_GIB = (21, 200)
 STOP_TIMEOUT_MAX = 120
+# ECS refuses capacity provider names with these prefixes: they are its own.
+RESERVED_PREFIXES = ("aws", "ecs", "fargate")
 
 
 def _memory_choices(allowed: tuple[int, ...]) -> str:
@@ -321,10 +324,10 @@ def validate_task_definition(spec: dict) -> list[Problem]:
         problems += _container(i, container, spec, set(filter(None, names)), volumes)
     problems += _dependencies(containers)
     problems += _volumes(spec)
-    fargate = "FARGATE" in spec.get("requiresCompatibilities", [])
-    problems += _task_size(spec, fargate)
-    if fargate:
-        problems += _fargate(spec)
+    if "FARGATE" in spec.get("requiresCompatibilities", []):
+        problems += fargate_problems(spec)
+    else:
+        problems += _task_size(spec, False)
     size = spec.get("ephemeralStorage", {}).get("sizeInGiB")
     if size and not EPHEMERAL_GIB[0] <= size <= EPHEMERAL_GIB[1]:
         problems.append(Problem("ephemeralStorage.sizeInGiB", f"The ephemeral storage size must be between "
@@ -339,6 +342,12 @@ def validate_task_definition(spec: dict) -> list[Problem]:
     problems += _firelens(containers)
     problems += _tags(spec)
     return problems + _rejected(spec, model.TASK_DEFINITION)
+
+
+def fargate_problems(spec: dict) -> list[Problem]:
+    """Why task definition `spec` (normalized) cannot run on Fargate: ECS registers it with FARGATE among
+    its compatibilities only when this is empty."""
+    return [*_task_size(spec, True), *_fargate(spec)]
 
 
 def _tags(spec: dict) -> list[Problem]:
@@ -378,6 +387,9 @@ def validate_service(spec: dict) -> list[Problem]:
     if spec.get("launchType") and spec.get("capacityProviderStrategy"):
         problems.append(Problem("capacityProviderStrategy", "Specifying both a launch type and capacity provider "
                                                             "strategy is not supported. Remove one and try again."))
+    if daemon and spec.get("capacityProviderStrategy"):
+        problems.append(Problem("capacityProviderStrategy", capacity.DAEMON_STRATEGY))
+    problems += capacity.validate_strategy(spec.get("capacityProviderStrategy", []), "capacityProviderStrategy")
     config = spec.get("deploymentConfiguration", {})
     minimum = config.get("minimumHealthyPercent")
     if minimum is not None and not 0 <= minimum <= 100:
@@ -417,6 +429,40 @@ def validate_service_task(service: dict, taskdef: dict) -> list[Problem]:
     return problems
 
 
+def validate_placement(placement: capacity.Effective, taskdef: dict) -> list[Problem]:
+    """What CreateService refuses about where the tasks go: Fargate takes only Fargate-compatible task
+    definitions (awsvpc, Fargate sizes, no privileged containers or host volumes, ...)."""
+    reasons = fargate_problems(taskdef) if placement.fargate else []
+    if not reasons:
+        return []
+    why = f" The task definition's {'; '.join(map(str, reasons))}"
+    if placement.launch_type:
+        return [Problem("launchType", f"Task definition does not support launch_type FARGATE.{why}")]
+    where = "defaultCapacityProviderStrategy of the Cluster" if placement.default else "capacityProviderStrategy"
+    return [Problem(where, f"Task definition does not support capacity provider {name}.{why}")
+            for name in placement.providers if name in capacity.FARGATE_PROVIDERS]
+
+
+# --- clusters and capacity providers --------------------------------------------------------------
+
+
+def validate_cluster(spec: dict) -> list[Problem]:
+    """Every problem CreateCluster (with PutClusterCapacityProviders' checks) would refuse `spec` for."""
+    return capacity.validate_cluster(spec) + _tags(spec) + _rejected(spec, model.CLUSTER)
+
+
+
+def validate_capacity_provider(spec: dict) -> list[Problem]:
+    """Every problem CreateCapacityProvider would refuse `spec` (normalized) for."""
+    problems = []
+    name = spec.get("name", "")
+    if not _NAME.match(name):
+        problems.append(Problem("name", f"Invalid capacity provider name. {_NAME_RULE}"))
+    elif name.lower().startswith(RESERVED_PREFIXES):
+        problems.append(Problem("name", "The name can't be prefixed with \"aws\", \"ecs\", or \"fargate\"."))
+    return problems + _tags(spec) + _rejected(spec, model.CAPACITY_PROVIDER)
+
+
 # --- normalize + validate -------------------------------------------------------------------------
 
 
@@ -428,6 +474,16 @@ def check_task_definition(raw: Any) -> tuple[dict | None, list[Problem], list[No
 def check_service(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
     """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateService `raw`."""
     return _checked(raw, normalize_service, validate_service)
+
+
+def check_cluster(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
+    """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateCluster `raw`."""
+    return _checked(raw, normalize_cluster, validate_cluster)
+
+
+def check_capacity_provider(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
+    """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateCapacityProvider `raw`."""
+    return _checked(raw, normalize_capacity_provider, validate_capacity_provider)
 
 
 def _checked(raw: Any, normalize: Callable[[Any], tuple[dict, list[Note]]],

@@ -1,0 +1,75 @@
+"""Capacity providers as node pools: how many of a Service's tasks each provider runs, and on which
+nodes (docs/capacity.md). Pure.
+
+The cluster's nodes are labelled `ecs.kube-ecs.dev/node-pool`: `ec2` for EC2 container instances,
+`fargate` for the Fargate pool, which is also tainted `ecs.kube-ecs.dev/fargate=true:NoSchedule` so
+that nothing but Fargate tasks lands there.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from kube_ecs import GROUP
+from kube_ecs.ecs.capacity import FARGATE, FARGATE_PROVIDERS
+from kube_ecs.resources import names
+
+NODE_POOL_LABEL = f"{GROUP}/node-pool"
+FARGATE_TAINT = f"{GROUP}/fargate"
+# An EC2 CapacityProvider without a nodeSelector, and the EC2 launch type, use these nodes.
+EC2_POOL = {NODE_POOL_LABEL: "ec2"}
+FARGATE_POOL = {NODE_POOL_LABEL: "fargate"}
+_FARGATE_TOLERATION = {"key": FARGATE_TAINT, "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+
+def split(desired: int, strategy: list[dict]) -> list[tuple[str, int]]:
+    """(provider, task count) for each item of `strategy`, in its order, as ECS places `desired` tasks.
+
+    The provider with a base gets its base first (all of `desired` when that is smaller). ECS places
+    the rest one task at a time by weight, so each next task goes where it leaves the provider's count
+    per unit of weight lowest: the count for n+1 tasks is the count for n plus one task, as when ECS
+    scales a service out. Ties go to the provider listed first. Providers with weight 0 get no task
+    beyond their base; a lone provider runs every task whatever its weight. Several providers all
+    with weight 0 are refused by validation (ecs/capacity.py), and here.
+    """
+    counts = {item["capacityProvider"]: 0 for item in strategy}
+    remaining = desired
+    for item in strategy:
+        if item.get("base", 0) > 0:
+            counts[item["capacityProvider"]] = min(item["base"], remaining)
+            remaining -= counts[item["capacityProvider"]]
+    weights = {item["capacityProvider"]: item.get("weight", 0) for item in strategy if item.get("weight", 0) > 0}
+    if len(strategy) == 1:
+        weights = {strategy[0]["capacityProvider"]: 1}
+    if remaining and not weights:
+        raise ValueError("a capacity provider strategy of several providers needs a weight above 0")
+    placed = dict.fromkeys(weights, 0)  # tasks placed by weight, beyond the base
+    for _ in range(remaining):
+        # Exact fractions: floats could misorder near-equal ratios; min() keeps the first of equals.
+        chosen = min(placed, key=lambda p: Fraction(placed[p] + 1, weights[p]))
+        placed[chosen] += 1
+    return [(provider, count + placed.get(provider, 0)) for provider, count in counts.items()]
+
+
+def pool(provider: str | None, providers: dict[str, dict]) -> dict:
+    """{nodeSelector, tolerations?} of the nodes `provider` runs tasks on: FARGATE and FARGATE_SPOT on
+    the Fargate pool (tolerating its taint), a CapacityProvider (`providers`: name → normalized spec)
+    on the nodes its nodeSelector picks, None (the EC2 launch type) on the EC2 pool."""
+    if provider in FARGATE_PROVIDERS:
+        return {"nodeSelector": dict(FARGATE_POOL), "tolerations": [dict(_FARGATE_TOLERATION)]}
+    selector = providers[provider].get("nodeSelector") if provider is not None else None
+    return {"nodeSelector": dict(selector or EC2_POOL)}
+
+
+def launch_type_pool(launch_type: str) -> dict:
+    """The pool of a Service run by launch type: FARGATE's is the Fargate pool, every other one's (EC2,
+    EXTERNAL, MANAGED_INSTANCES) the EC2 pool."""
+    return pool(FARGATE if launch_type == FARGATE else None, {})
+
+
+def workload_name(service_name: str, provider: str, *, several: bool) -> str:
+    """A Service's Deployment for `provider`: the Service's own name when its strategy has one provider
+    (so a Service keeps its Deployment), `<service>-<provider>` when it has several."""
+    if not several:
+        return service_name
+    return names.dns_label(f"{service_name}-{provider}")
