@@ -8,14 +8,18 @@ that nothing but Fargate tasks lands there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from kube_ecs import GROUP
-from kube_ecs.ecs.capacity import FARGATE, FARGATE_PROVIDERS
+from kube_ecs.ecs.capacity import FARGATE, FARGATE_PROVIDERS, Effective
 from kube_ecs.resources import names
 
 NODE_POOL_LABEL = f"{GROUP}/node-pool"
 FARGATE_TAINT = f"{GROUP}/fargate"
+# On the pods of a Service run by a strategy, and in the selector of each of its Deployments when
+# there are several (their pods must not overlap).
+CAPACITY_PROVIDER_LABEL = f"{GROUP}/capacity-provider"
 # An EC2 CapacityProvider without a nodeSelector, and the EC2 launch type, use these nodes.
 EC2_POOL = {NODE_POOL_LABEL: "ec2"}
 FARGATE_POOL = {NODE_POOL_LABEL: "fargate"}
@@ -73,3 +77,40 @@ def workload_name(service_name: str, provider: str, *, several: bool) -> str:
     if not several:
         return service_name
     return names.dns_label(f"{service_name}-{provider}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One workload of a Service: its name, the provider it runs for (None: by launch type), its task
+    count and its node pool."""
+
+    name: str
+    provider: str | None
+    replicas: int
+    pool: dict
+
+
+def targets(service_name: str, desired: int, placement: Effective, providers: dict[str, dict]) -> list[Target]:
+    """The workloads running `desired` tasks of Service `service_name` as `placement` says: one for a
+    launch type or a single provider, one per provider otherwise (`providers`: name → CapacityProvider
+    spec, every non-Fargate provider of the strategy among them)."""
+    if placement.launch_type:
+        return [Target(service_name, None, desired, launch_type_pool(placement.launch_type))]
+    several = len(placement.strategy) > 1
+    return [Target(workload_name(service_name, provider, several=several), provider, count, pool(provider, providers))
+            for provider, count in split(desired, placement.strategy)]
+
+
+def place(template: dict, target: Target) -> dict:
+    """Pod template `template` on `target`'s pool: its nodeSelector added to the template's own
+    (runtimePlatform's arch and os), its tolerations, and a label naming the provider (status counts
+    tasks per provider by it)."""
+    spec = {**template["spec"], "nodeSelector": {**template["spec"].get("nodeSelector", {}),
+                                                 **target.pool["nodeSelector"]}}
+    if target.pool.get("tolerations"):
+        spec["tolerations"] = [*template["spec"].get("tolerations", []), *target.pool["tolerations"]]
+    metadata = template["metadata"]
+    if target.provider is not None:
+        labels = {**metadata.get("labels", {}), CAPACITY_PROVIDER_LABEL: names.label_value(target.provider)}
+        metadata = {**metadata, "labels": dict(sorted(labels.items()))}
+    return {**template, "metadata": metadata, "spec": spec}

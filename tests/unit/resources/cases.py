@@ -196,8 +196,17 @@ WORKER_TASKDEF = {
 }
 WORKER_SERVICE = {"serviceName": "worker", "desiredCount": 0}
 
+# The web app over Fargate and Fargate Spot, ECS's example strategy: 4 tasks on FARGATE, 6 on Spot.
+SPOT_SERVICE = {
+    **WEB_SERVICE,
+    "desiredCount": 10,
+    "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "base": 2, "weight": 1},
+                                 {"capacityProvider": "FARGATE_SPOT", "weight": 3}],
+}
+
 CASES: dict[str, tuple[dict, dict]] = {
     "web": (WEB_SERVICE, WEB_TASKDEF),
+    "spot": (SPOT_SERVICE, WEB_TASKDEF),
     "full": (FULL_SERVICE, FULL_TASKDEF),
     "daemon": (DAEMON_SERVICE, DAEMON_TASKDEF),
     "discovery": (DISCOVERY_SERVICE, DISCOVERY_TASKDEF),

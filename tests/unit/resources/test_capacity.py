@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kube_ecs.resources.capacity import EC2_POOL, FARGATE_TAINT, launch_type_pool, pool, split, workload_name
+from kube_ecs.ecs.capacity import Effective
+from kube_ecs.resources import build_service_manifests
+from kube_ecs.resources.capacity import (CAPACITY_PROVIDER_LABEL, EC2_POOL, FARGATE_TAINT, launch_type_pool, place, pool,
+                                         split, targets, workload_name)
+
+from .cases import DAEMON_SERVICE, DAEMON_TASKDEF, WEB_SERVICE, WEB_TASKDEF
 
 
 def strategy(*items):
@@ -78,3 +83,51 @@ def test_pools_are_fresh_copies():
 def test_workload_names():
     assert workload_name("web", "FARGATE", several=False) == "web"
     assert workload_name("web", "FARGATE_SPOT", several=True) == "web-fargate-spot"
+
+
+def test_targets_by_launch_type_keep_the_services_name():
+    [target] = targets("web", 3, Effective(launch_type="FARGATE"), {})
+    assert (target.name, target.provider, target.replicas, target.pool) == ("web", None, 3, pool("FARGATE", {}))
+
+
+def test_targets_of_a_strategy():
+    providers = {"big": {"nodeSelector": {"node.kubernetes.io/instance-type": "c5.xlarge"}}}
+    one = targets("web", 2, Effective(strategy=strategy(("big", 0, 1))), providers)
+    assert [(t.name, t.provider, t.replicas) for t in one] == [("web", "big", 2)]
+    several = targets("web", 5, Effective(strategy=strategy(("big", 1, 1), ("FARGATE_SPOT", 0, 1))), providers)
+    assert [(t.name, t.provider, t.replicas) for t in several] == [("web-big", "big", 3),
+                                                                   ("web-fargate-spot", "FARGATE_SPOT", 2)]
+    assert several[0].pool == {"nodeSelector": {"node.kubernetes.io/instance-type": "c5.xlarge"}}
+
+
+def test_place_adds_the_pool_to_the_templates_own_selector_and_labels_the_provider():
+    template = {"metadata": {"labels": {"b": "1"}}, "spec": {"nodeSelector": {"kubernetes.io/arch": "arm64"},
+                                                             "containers": []}}
+    [target] = targets("web", 1, Effective(strategy=strategy(("FARGATE_SPOT", 0, 1))), {})
+    placed = place(template, target)
+    assert placed["spec"]["nodeSelector"] == {"kubernetes.io/arch": "arm64", "ecs.kube-ecs.dev/node-pool": "fargate"}
+    assert placed["spec"]["tolerations"] == pool("FARGATE", {})["tolerations"]
+    assert placed["metadata"]["labels"] == {"b": "1", CAPACITY_PROVIDER_LABEL: "FARGATE_SPOT"}
+    assert template["spec"]["nodeSelector"] == {"kubernetes.io/arch": "arm64"}  # not changed in place
+    by_launch_type = place(template, targets("web", 1, Effective(launch_type="EC2"), {})[0])
+    assert by_launch_type["metadata"] == template["metadata"] and "tolerations" not in by_launch_type["spec"]
+
+
+def test_service_manifests_with_an_ec2_capacity_provider():
+    service = {**WEB_SERVICE, "capacityProviderStrategy": [{"capacityProvider": "big", "weight": 1},
+                                                           {"capacityProvider": "FARGATE", "weight": 1}]}
+    providers = {"big": {"nodeSelector": {"node.kubernetes.io/instance-type": "c5.xlarge"}}}
+    manifests = build_service_manifests(service=service, service_name="web", taskdef=WEB_TASKDEF, family="web",
+                                        revision=1, namespace="demo", cluster="demo", providers=providers)
+    deployments = {m["metadata"]["name"]: m["spec"] for m in manifests if m["kind"] == "Deployment"}
+    assert {name: spec["replicas"] for name, spec in deployments.items()} == {"web-big": 2, "web-fargate": 1}
+    assert deployments["web-big"]["template"]["spec"]["nodeSelector"] == providers["big"]["nodeSelector"]
+    assert deployments["web-big"]["selector"]["matchLabels"][CAPACITY_PROVIDER_LABEL] == "big"
+
+
+def test_daemon_services_run_on_the_ec2_pool():
+    [daemonset, *_] = build_service_manifests(service=DAEMON_SERVICE, service_name="agent", taskdef=DAEMON_TASKDEF,
+                                              family="agent", revision=1, namespace="demo", cluster="demo")
+    assert daemonset["kind"] == "DaemonSet"
+    assert daemonset["spec"]["template"]["spec"]["nodeSelector"] == EC2_POOL
+    assert "tolerations" not in daemonset["spec"]["template"]["spec"]

@@ -49,6 +49,7 @@ def test_kinds_in_order():
     assert [m["kind"] for m in build("full")] == ["ServiceAccount", "Deployment", "Service", "Ingress"]
     assert [m["kind"] for m in build("daemon")] == ["DaemonSet", "Service"]
     assert [m["kind"] for m in build("worker")] == ["Deployment"]
+    assert [m["kind"] for m in build("spot")] == ["Deployment", "Deployment", "Service", "Ingress"]
 
 
 def test_without_owner_no_owner_references():
