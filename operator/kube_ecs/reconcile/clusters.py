@@ -1,11 +1,13 @@
-"""Reconcile an ECS Cluster: its Namespace (decisions.md) and describe-clusters' status."""
+"""Reconcile an ECS Cluster: its Namespace (decisions.md) and describe-clusters' status, with the
+capacity providers it may use (docs/capacity.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kube_ecs.ecs import model
+from kube_ecs.ecs import capacity, model
 from kube_ecs.ecs.normalize import reported
+from kube_ecs.ecs.validate import check_cluster
 from kube_ecs.reconcile.apply import apply_child, controller_uid
 from kube_ecs.reconcile.conditions import Condition, merge
 from kube_ecs.reconcile.kube import Client, Ref
@@ -40,6 +42,16 @@ def warnings(spec: dict | None) -> list[str]:
     return [str(note) for note in reported(spec or {}, model.CLUSTER)]
 
 
+def capacity_problems(spec: dict | None, providers: dict[str, dict]) -> list[str]:
+    """What PutClusterCapacityProviders would refuse: a default strategy ECS refuses, or over providers
+    the Cluster does not list, and listed providers that are neither built in nor CapacityProviders
+    (`providers`: name → spec)."""
+    normalized, problems, _ = check_cluster(spec or {})
+    if normalized is not None:
+        problems = capacity.validate_providers_exist(normalized, providers)
+    return [str(p) for p in problems]
+
+
 @dataclass(frozen=True)
 class Counts:
     services: int = 0
@@ -50,8 +62,10 @@ class Counts:
 
 def cluster_status(
     *, body: dict, namespace: NamespaceState | None, counts: Counts, deleting: bool, now: str,
+    providers: dict[str, dict] | None = None,
 ) -> dict:
-    """describe-clusters for this Cluster, plus Ready and (while a deletion waits) DeletionBlocked."""
+    """describe-clusters for this Cluster, plus Ready, Degraded (capacity providers ECS would refuse;
+    its Services report what that means for them) and, while a deletion waits, DeletionBlocked."""
     previous = body.get("status") or {}
     generation = body["metadata"].get("generation", 0)
     if namespace is None:
@@ -64,6 +78,10 @@ def cluster_status(
         ns = namespace
         wanted = [Condition("Ready", ns.problem is None, "NamespaceConflict" if ns.problem else "Active",
                             ns.problem or f"Namespace {ns.name} holds this Cluster's Services.")]
+    spec = body.get("spec") or {}
+    problems = capacity_problems(spec, providers or {})
+    wanted.append(Condition("Degraded", bool(problems), "InvalidParameter" if problems else "Valid",
+                            "InvalidParameterException: " + "; ".join(problems) if problems else ""))
     if deleting and counts.services:
         wanted.append(Condition("DeletionBlocked", True, "ClusterContainsServicesException", CONTAINS_SERVICES))
     return {
@@ -76,6 +94,8 @@ def cluster_status(
         "runningTasksCount": counts.running,
         "pendingTasksCount": counts.pending,
         "registeredContainerInstancesCount": counts.instances,
-        "warnings": warnings(body.get("spec")),
+        "capacityProviders": spec.get("capacityProviders", []),
+        "defaultCapacityProviderStrategy": spec.get("defaultCapacityProviderStrategy", []),
+        "warnings": warnings(spec),
         "conditions": merge(previous.get("conditions"), wanted, generation=generation, now=now),
     }

@@ -45,7 +45,27 @@ def test_status_mirrors_describe_clusters():
             status["registeredContainerInstancesCount"]) == (1, 2, 1, 1)
     assert status["warnings"] == ["settings: not supported on Kubernetes: ignored "
                                   "(Container Insights: use the cluster's own monitoring)"]
-    assert [c["type"] for c in status["conditions"]] == ["Ready"]
+    assert [c["type"] for c in status["conditions"]] == ["Ready", "Degraded"]
+    assert (status["capacityProviders"], status["defaultCapacityProviderStrategy"]) == (["FARGATE"], [])
+
+
+def test_capacity_providers_ecs_would_refuse_degrade_the_cluster():
+    spec = {"capacityProviders": ["FARGATE", "compute"],
+            "defaultCapacityProviderStrategy": [{"capacityProvider": "compute", "weight": 1}]}
+    status = cluster_status(body=cluster(spec), namespace=NamespaceState("demo", True), counts=Counts(),
+                            deleting=False, now="t")
+    ready, degraded = status["conditions"]
+    assert ready["status"] == "True" and degraded["status"] == "True" and degraded["reason"] == "InvalidParameter"
+    assert degraded["message"] == ("InvalidParameterException: capacityProviders[1]: The specified capacity provider "
+                                   "compute does not exist: create a CapacityProvider named compute, or use FARGATE "
+                                   "or FARGATE_SPOT.")
+    status = cluster_status(body=cluster(spec), namespace=NamespaceState("demo", True), counts=Counts(),
+                            deleting=False, now="t", providers={"compute": {"name": "compute"}})
+    assert status["conditions"][1]["status"] == "False"
+    spec["defaultCapacityProviderStrategy"] = [{"capacityProvider": "FARGATE_SPOT"}]
+    status = cluster_status(body=cluster(spec), namespace=NamespaceState("demo", True), counts=Counts(),
+                            deleting=False, now="t", providers={"compute": {"name": "compute"}})
+    assert "not associated with the cluster" in status["conditions"][1]["message"]
 
 
 def test_deletion_with_services_is_blocked():
