@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
 from cluster import App, apply, condition, get, kubectl, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +28,7 @@ def app(request) -> Iterator[App]:
 def pools_of_pods(namespace: str, selector: str) -> list[str]:
     """The node pool of the node of every scheduled pod matching `selector`."""
     pods = (get("pods", "-n", namespace, "-l", selector) or {}).get("items", [])
-    nodes = {n["metadata"]["name"]: n["metadata"].get("labels", {}) for n in get("nodes")["items"]}
+    nodes = {n["metadata"]["name"]: n["metadata"].get("labels", {}) for n in (get("nodes") or {})["items"]}
     return [nodes[p["spec"]["nodeName"]].get(POOL, "") for p in pods if p["spec"].get("nodeName")]
 
 
@@ -73,8 +72,8 @@ def test_base_and_weight_split_tasks_over_providers(app: App):
         # A strategy naming a provider the Cluster does not list is refused with ECS's words.
         app.patch_service({"spec": {"capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]}})
         cond = wait_for("Degraded: not associated", lambda: condition(app.esvc(), "Degraded"), timeout=60,
-                        until=lambda c: "not associated with the cluster" in c.get("message", ""))
-        assert cond["status"] == "True"
+                        until=lambda c: "not associated with the cluster" in str(c))
+        assert isinstance(cond, dict) and cond["status"] == "True"
     finally:
         kubectl("delete", CAPACITY_PROVIDER, f"{app.name}-asg", "--ignore-not-found", check=False)
 
@@ -87,7 +86,7 @@ def test_a_daemon_service_runs_one_task_per_ec2_node(app: App):
     taskdef = copy.deepcopy(app.taskdef)
     taskdef["spec"]["networkMode"] = "bridge"
     app.create(taskdef, daemon)
-    ec2_nodes = [n for n in get("nodes")["items"] if n["metadata"].get("labels", {}).get(POOL) == "ec2"]
+    ec2_nodes = [n for n in (get("nodes") or {})["items"] if n["metadata"].get("labels", {}).get(POOL) == "ec2"]
     assert ec2_nodes, "no node labelled ecs.kube-ecs.dev/node-pool=ec2"
     wait_for(f"{len(ec2_nodes)} daemon tasks running",
              lambda: app.status().get("runningCount") == len(ec2_nodes), timeout=180)

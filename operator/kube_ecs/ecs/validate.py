@@ -13,8 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from kube_ecs.ecs import capacity, model, rules
-from kube_ecs.ecs.normalize import (normalize_capacity_provider, normalize_cluster, normalize_service,
-                                    normalize_task_definition)
+from kube_ecs.ecs.normalize import (
+    normalize_capacity_provider,
+    normalize_cluster,
+    normalize_service,
+    normalize_task_definition,
+)
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")

@@ -65,7 +65,9 @@ def cluster_status(
     providers: dict[str, dict] | None = None,
 ) -> dict:
     """describe-clusters for this Cluster, plus Ready, Degraded (capacity providers ECS would refuse;
-    its Services report what that means for them) and, while a deletion waits, DeletionBlocked."""
+    its Services report what that means for them; shown once it has been True, so a Cluster that
+    never had a problem has no condition, and no Event, for it) and, while a deletion waits,
+    DeletionBlocked."""
     previous = body.get("status") or {}
     generation = body["metadata"].get("generation", 0)
     if namespace is None:
@@ -80,8 +82,9 @@ def cluster_status(
                             ns.problem or f"Namespace {ns.name} holds this Cluster's Services.")]
     spec = body.get("spec") or {}
     problems = capacity_problems(spec, providers or {})
-    wanted.append(Condition("Degraded", bool(problems), "InvalidParameter" if problems else "Valid",
-                            "InvalidParameterException: " + "; ".join(problems) if problems else ""))
+    if problems or any(c.get("type") == "Degraded" for c in previous.get("conditions") or []):
+        wanted.append(Condition("Degraded", bool(problems), "InvalidParameter" if problems else "AsExpected",
+                                "InvalidParameterException: " + "; ".join(problems) if problems else ""))
     if deleting and counts.services:
         wanted.append(Condition("DeletionBlocked", True, "ClusterContainsServicesException", CONTAINS_SERVICES))
     return {

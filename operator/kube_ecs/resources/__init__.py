@@ -92,7 +92,7 @@ def _workloads(service: dict, service_name: str, template: dict, selector: dict[
         metadata=metadata(target.name),
         # Several Deployments of one Service must not select each other's pods.
         selector={**selector, capacity.CAPACITY_PROVIDER_LABEL: names.label_value(target.provider)}
-        if several else selector,
+        if several and target.provider else selector,
         template=capacity.place(template, target), service={**service, "desiredCount": target.replicas})
         for target in targets]
 

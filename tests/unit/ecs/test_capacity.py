@@ -65,7 +65,7 @@ def test_a_strategy_names_only_providers_the_cluster_has():
 
 def test_cluster_default_strategy_over_its_own_providers():
     spec, problems, _ = check_cluster(CLUSTER)
-    assert problems == [] and spec["defaultCapacityProviderStrategy"] == [{"capacityProvider": "asg", "weight": 1}]
+    assert spec is not None and problems == [] and spec["defaultCapacityProviderStrategy"] == [{"capacityProvider": "asg", "weight": 1}]
     _, problems, _ = check_cluster({"capacityProviders": ["FARGATE"],
                                     "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT"}]})
     assert [p.path for p in problems] == ["defaultCapacityProviderStrategy[0].capacityProvider"]
@@ -143,7 +143,8 @@ def test_capacity_provider_requests():
         "autoScalingGroupProvider": {"autoScalingGroupArn": "arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x",
                                      "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
                                      "managedTerminationProtection": "DISABLED"}})
-    assert problems == [] and spec["nodeSelector"] == {"node.kubernetes.io/instance-type": "c5.xlarge"}
+    assert spec is not None and problems == []
+    assert spec["nodeSelector"] == {"node.kubernetes.io/instance-type": "c5.xlarge"}
     assert [n.path for n in notes] == ["autoScalingGroupProvider.managedScaling",
                                        "autoScalingGroupProvider.managedTerminationProtection"]
     for name in ("ecs-pool", "FargatePool", "aws_x"):

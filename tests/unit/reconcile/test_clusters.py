@@ -45,7 +45,7 @@ def test_status_mirrors_describe_clusters():
             status["registeredContainerInstancesCount"]) == (1, 2, 1, 1)
     assert status["warnings"] == ["settings: not supported on Kubernetes: ignored "
                                   "(Container Insights: use the cluster's own monitoring)"]
-    assert [c["type"] for c in status["conditions"]] == ["Ready", "Degraded"]
+    assert [c["type"] for c in status["conditions"]] == ["Ready"]
     assert (status["capacityProviders"], status["defaultCapacityProviderStrategy"]) == (["FARGATE"], [])
 
 
@@ -59,9 +59,9 @@ def test_capacity_providers_ecs_would_refuse_degrade_the_cluster():
     assert degraded["message"] == ("InvalidParameterException: capacityProviders[1]: The specified capacity provider "
                                    "compute does not exist: create a CapacityProvider named compute, or use FARGATE "
                                    "or FARGATE_SPOT.")
-    status = cluster_status(body=cluster(spec), namespace=NamespaceState("demo", True), counts=Counts(),
-                            deleting=False, now="t", providers={"compute": {"name": "compute"}})
-    assert status["conditions"][1]["status"] == "False"
+    fixed = cluster_status(body=cluster(spec, status), namespace=NamespaceState("demo", True), counts=Counts(),
+                           deleting=False, now="t", providers={"compute": {"name": "compute"}})
+    assert fixed["conditions"][1]["status"] == "False"
     spec["defaultCapacityProviderStrategy"] = [{"capacityProvider": "FARGATE_SPOT"}]
     status = cluster_status(body=cluster(spec), namespace=NamespaceState("demo", True), counts=Counts(),
                             deleting=False, now="t", providers={"compute": {"name": "compute"}})

@@ -6,8 +6,17 @@ import pytest
 
 from kube_ecs.ecs.capacity import Effective
 from kube_ecs.resources import build_service_manifests
-from kube_ecs.resources.capacity import (CAPACITY_PROVIDER_LABEL, EC2_POOL, FARGATE_TAINT, launch_type_pool, place, pool,
-                                         split, targets, workload_name)
+from kube_ecs.resources.capacity import (
+    CAPACITY_PROVIDER_LABEL,
+    EC2_POOL,
+    FARGATE_TAINT,
+    launch_type_pool,
+    place,
+    pool,
+    split,
+    targets,
+    workload_name,
+)
 
 from .cases import DAEMON_SERVICE, DAEMON_TASKDEF, WEB_SERVICE, WEB_TASKDEF
 
@@ -101,7 +110,7 @@ def test_targets_of_a_strategy():
 
 
 def test_place_adds_the_pool_to_the_templates_own_selector_and_labels_the_provider():
-    template = {"metadata": {"labels": {"b": "1"}}, "spec": {"nodeSelector": {"kubernetes.io/arch": "arm64"},
+    template: dict = {"metadata": {"labels": {"b": "1"}}, "spec": {"nodeSelector": {"kubernetes.io/arch": "arm64"},
                                                              "containers": []}}
     [target] = targets("web", 1, Effective(strategy=strategy(("FARGATE_SPOT", 0, 1))), {})
     placed = place(template, target)
