@@ -18,6 +18,8 @@ FARGATE, FARGATE_SPOT = "FARGATE", "FARGATE_SPOT"
 FARGATE_PROVIDERS = (FARGATE, FARGATE_SPOT)
 EC2 = "EC2"  # ECS's launch type when a Service names neither a launch type nor a strategy
 MAX_STRATEGY_ITEMS = 20
+# Where a Service's problem with its Cluster's default strategy points.
+CLUSTER_DEFAULT = "the Cluster's defaultCapacityProviderStrategy"
 
 NOT_ASSOCIATED = ("The specified capacity provider strategy cannot contain a capacity provider that is not "
                   "associated with the cluster. Associate the capacity provider with the cluster or specify a "
@@ -38,6 +40,11 @@ class Effective:
     @property
     def providers(self) -> list[str]:
         return [item["capacityProvider"] for item in self.strategy]
+
+    @property
+    def path(self) -> str:
+        """The field a problem with this strategy points at."""
+        return CLUSTER_DEFAULT if self.default else "capacityProviderStrategy"
 
     @property
     def fargate(self) -> bool:
@@ -113,9 +120,14 @@ def validate_association(placement: Effective, cluster: dict) -> list[Problem]:
             for i, name in enumerate(placement.providers) if name not in listed]
 
 
+def missing(name: str) -> str:
+    """What ECS says of a capacity provider that does not exist (built-in ones always do)."""
+    return f"The specified capacity provider {name} does not exist: create a CapacityProvider named {name}, or " \
+           f"use FARGATE or FARGATE_SPOT."
+
+
 def validate_providers_exist(spec: dict, providers: dict[str, dict]) -> list[Problem]:
     """A Cluster's capacityProviders must be built in or CapacityProviders (`providers`: name → spec)."""
-    return [Problem(join("capacityProviders", i), f"The specified capacity provider {name} does not exist: create "
-                                                  f"a CapacityProvider named {name}, or use FARGATE or FARGATE_SPOT.")
+    return [Problem(join("capacityProviders", i), missing(name))
             for i, name in enumerate(spec.get("capacityProviders", []))
             if name not in FARGATE_PROVIDERS and name not in providers]

@@ -442,8 +442,7 @@ def validate_placement(placement: capacity.Effective, taskdef: dict) -> list[Pro
     why = f" The task definition's {'; '.join(map(str, reasons))}"
     if placement.launch_type:
         return [Problem("launchType", f"Task definition does not support launch_type FARGATE.{why}")]
-    where = "defaultCapacityProviderStrategy of the Cluster" if placement.default else "capacityProviderStrategy"
-    return [Problem(where, f"Task definition does not support capacity provider {name}.{why}")
+    return [Problem(placement.path, f"Task definition does not support capacity provider {name}.{why}")
             for name in placement.providers if name in capacity.FARGATE_PROVIDERS]
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
@@ -99,6 +99,11 @@ class Observed:
     # An error only the operator can see (unknown revision, missing Cluster): (reason, message).
     error: tuple[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
+    # A strategy of several capacity providers runs one Deployment per provider: `workload` is the
+    # first, `siblings` the others; their deployments[] entries are merged (docs/capacity.md).
+    siblings: list[dict] = field(default_factory=list)
+    # launchType, or capacityProviderStrategy and the counts per provider (service_capacity.py).
+    capacity: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -220,6 +225,26 @@ def deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
                              created=rs["metadata"].get("creationTimestamp", created_default)))
     result.sort(key=lambda d: d["status"] != "PRIMARY")
     return result
+
+
+_WORST_FIRST = ("FAILED", "IN_PROGRESS", "COMPLETED")
+
+
+def _provider_deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
+    """deployments[] of a Service with one Deployment per capacity provider: ECS has one deployment per
+    rollout whatever the providers, so the providers' PRIMARY entries make one (counts summed, the
+    rollout as far as the furthest behind, the first provider's id), followed by every ACTIVE one."""
+    per_workload = [deployments(replace(observed, workload=w, siblings=[],
+                                        desired_count=w.get("spec", {}).get("replicas", 0)), previous)
+                    for w in [observed.workload, *observed.siblings] if w is not None]
+    primaries = [entries[0] for entries in per_workload if entries and entries[0]["status"] == "PRIMARY"]
+    if not primaries:
+        return [e for entries in per_workload for e in entries]
+    worst = min(primaries, key=lambda e: _WORST_FIRST.index(e["rolloutState"]))
+    primary = {**primaries[0], **{k: sum(e[k] for e in primaries) for k in
+                                  ("desiredCount", "runningCount", "pendingCount", "failedTasks")},
+               "rolloutState": worst["rolloutState"], "rolloutStateReason": worst["rolloutStateReason"]}
+    return [primary, *(e for entries in per_workload for e in entries if e["status"] != "PRIMARY")]
 
 
 def _stamp(entries: list[dict], previous: list[dict] | None, now: str) -> list[dict]:
@@ -355,7 +380,8 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
     """
     previous = previous or {}
     svc = f"(service {observed.service})"
-    entries = _stamp(deployments(observed, previous.get("deployments")), previous.get("deployments"), now)
+    current = (_provider_deployments if observed.siblings else deployments)(observed, previous.get("deployments"))
+    entries = _stamp(current, previous.get("deployments"), now)
     primary = entries[0] if entries else None
     live = {t.name for t in observed.tasks if not t.terminating}
     problems = _problem_events(svc, observed.tasks)
@@ -376,6 +402,7 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
         "deployments": entries,
         "events": _history(fresh, previous.get("events") or [], now),
         "problems": [e.message for e in events if e.warning] or None,
+        **observed.capacity,
         "warnings": observed.warnings,
         "conditions": conditions,
     }

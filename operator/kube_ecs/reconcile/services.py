@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.validate import check_service, validate_service_task
+from kube_ecs.ecs.capacity import Effective
 from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile import service_capacity
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.reconcile.service_status import Observed, Task, compute
 from kube_ecs.resources import build_service_manifests, meta, names
+from kube_ecs.resources.capacity import Target
 
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
 # Children found by the Service's labels; a ServiceAccount is shared and carries only Cluster labels.
@@ -91,17 +94,22 @@ class _Pass:
     prune_key: object
     warnings: list[str] = field(default_factory=list)
     workload: dict | None = None
+    # The other Deployments of a Service with one per capacity provider (`workload` is the first).
+    siblings: list[dict] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     error: tuple[str, str] | None = None
+    capacity: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class _Target:
-    """What the Service resolves to: its Cluster, normalized spec and the revision to run."""
+    """What the Service resolves to: its Cluster, normalized spec, the revision to run and where."""
 
     cluster: str
     spec: dict
     revision: rev.Revision
+    placement: Effective
+    workloads: list[Target]
 
 
 def reconcile_service(
@@ -115,23 +123,30 @@ def reconcile_service(
     known_tasks: set[str] | None,
     now: str,
     pruned: object = None,
+    cluster_specs: dict[str, dict] | None = None,
+    providers: dict[str, dict] | None = None,
 ) -> Outcome:
     """One pass: resolve → build → apply the children → prune → status. Listing every child kind is
-    the costly part, so pruning runs only when what decides the set of children (the generation and
-    the chosen revision) differs from `pruned`, the value of `Outcome.prune_key` after the last pass
-    that pruned (None: prune)."""
+    the costly part, so pruning runs only when what decides the set of children (the generation, the
+    chosen revision and the workloads' names) differs from `pruned`, the value of `Outcome.prune_key`
+    after the last pass that pruned (None: prune). `cluster_specs` are the Clusters' specs by name
+    and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md)."""
     meta_ = body["metadata"]
     name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
     progress = _Pass(desired=spec_raw.get("desiredCount", 1), prune_key=pruned)
     try:
-        target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of)
+        target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of,
+                          cluster_specs=cluster_specs or {}, providers=providers or {})
         manifests = build_service_manifests(
             service=target.spec, service_name=name, taskdef=target.revision.task_definition,
             family=target.revision.family, revision=target.revision.number, namespace=namespace,
-            cluster=target.cluster, owner=owner_of(body))
+            cluster=target.cluster, owner=owner_of(body), placement=target.placement, providers=providers)
         keep = _apply_children(client, manifests, progress)
-        key = (meta_.get("generation"), target.revision.family, target.revision.number)
+        live = {w["metadata"]["name"]: w for w in (progress.workload, *progress.siblings) if w}
+        progress.capacity = service_capacity.placement_status(target.placement, target.workloads, live)
+        key = (meta_.get("generation"), target.revision.family, target.revision.number,
+               tuple(w.name for w in target.workloads))
         if key != pruned:
             progress.events += _prune(client, uid=meta_["uid"], name=name, namespace=namespace,
                                       cluster=target.cluster, keep=keep)
@@ -143,36 +158,46 @@ def reconcile_service(
     result = compute(
         Observed(service=name, family=_family_hint(spec_raw.get("taskDefinition")), desired_count=progress.desired,
                  generation=meta_.get("generation", 0), workload=progress.workload, replica_sets=replica_sets,
-                 tasks=tasks, error=progress.error, warnings=progress.warnings),
+                 tasks=tasks, error=progress.error, warnings=progress.warnings, siblings=progress.siblings,
+                 capacity=progress.capacity),
         body.get("status"), known_tasks, now)
     return Outcome(result.status, progress.events + result.events, result.known_tasks, progress.prune_key)
 
 
 def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str, str],
-             revisions_of: Callable[[str], list[rev.Revision]]) -> _Target:
-    """The Cluster, the normalized spec and the revision to run; raises ServiceError with ECS's
-    wording. The running workload is read on the way: a pinned INACTIVE revision stays usable while
+             revisions_of: Callable[[str], list[rev.Revision]], cluster_specs: dict[str, dict],
+             providers: dict[str, dict]) -> _Target:
+    """The Cluster, the normalized spec, the revision to run and where; raises ServiceError with ECS's
+    wording. The running workloads are read on the way: a pinned INACTIVE revision stays usable while
     it runs."""
     meta_ = body["metadata"]
-    cluster = check_cluster(meta_["namespace"], clusters, (body.get("spec") or {}).get("cluster"))
+    namespace, name = meta_["namespace"], meta_["name"]
+    cluster = check_cluster(namespace, clusters, (body.get("spec") or {}).get("cluster"))
     spec, progress.warnings = normalized_spec(body)
     progress.desired = spec.get("desiredCount", 1)
-    progress.workload = _find_workload(client, meta_["namespace"], meta_["name"],
-                                       spec.get("schedulingStrategy") == "DAEMON")
+    placement, workloads, problems = service_capacity.placement(spec, cluster_specs.get(cluster), providers, name)
+    daemon = spec.get("schedulingStrategy") == "DAEMON"
+    found = [_find_workload(client, namespace, w.name, daemon) for w in workloads] or \
+        [_find_workload(client, namespace, name, daemon)]
+    progress.workload, progress.siblings = found[0], [w for w in found[1:] if w is not None]
+    if problems:
+        raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(problems))
     try:
         ref = rev.parse_reference(spec["taskDefinition"])
         chosen = rev.resolve(ref, revisions_of(ref.family), running=_running_revision(progress.workload))
     except (rev.BadReference, rev.Unresolved) as e:
         raise ServiceError("TaskDefinitionNotFound", f"ClientException: {e}") from e
-    if problems := validate_service_task(spec, chosen.task_definition):
-        raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(map(str, problems)))
-    return _Target(cluster, spec, chosen)
+    problems = [str(p) for p in validate_service_task(spec, chosen.task_definition)] + \
+        service_capacity.task_problems(placement, chosen.task_definition)
+    if problems:
+        raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(problems))
+    return _Target(cluster, spec, chosen, placement, workloads)
 
 
 def _apply_children(client: Client, manifests: list[dict], progress: _Pass) -> list[Ref]:
     """Apply every child; events for what changed, ChildConflict for one we do not control. Returns the
     children to keep when pruning."""
-    keep = []
+    keep, workloads = [], []
     for desired_obj in manifests:
         applied = apply_child(client, desired_obj)
         keep.append(applied.ref)
@@ -184,7 +209,9 @@ def _apply_children(client: Client, manifests: list[dict], progress: _Pass) -> l
             progress.events.append(Event(f"{action} {applied.ref}", f"Child{action}"))
         if (applied.ref.api_version, applied.ref.kind) in WORKLOAD_KINDS:
             # A workload we do not control says nothing about this Service's tasks.
-            progress.workload = None if applied.action == "conflict" else applied.live
+            workloads.append(None if applied.action == "conflict" else applied.live)
+    progress.workload = workloads[0] if workloads else None
+    progress.siblings = [w for w in workloads[1:] if w is not None]
     return keep
 
 

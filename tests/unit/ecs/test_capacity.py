@@ -133,7 +133,7 @@ def test_fargate_takes_only_fargate_compatible_task_definitions():
     host = taskdef(**FARGATE_READY, volumes=[{"name": "sock", "host": {"sourcePath": "/var/run/docker.sock"}}])
     [problem] = validate_placement(capacity.effective({}, {"defaultCapacityProviderStrategy": [
         {"capacityProvider": "FARGATE"}]}), host)
-    assert problem.path == "defaultCapacityProviderStrategy of the Cluster" and "host volumes" in problem.message
+    assert problem.path == "the Cluster's defaultCapacityProviderStrategy" and "host volumes" in problem.message
     assert validate_placement(capacity.effective({"launchType": "EC2"}, {}), bridge) == []
 
 
