@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kube_ecs import API_VERSION
-from kube_ecs.ecs.validate import check_service, validate_service_task
 from kube_ecs.ecs.capacity import Effective
+from kube_ecs.ecs.validate import check_service, validate_service_task
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile import service_capacity
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
