@@ -40,11 +40,13 @@ def counts(namespace: str, services_by_namespace: Mapping[str, Collection[str]],
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.on.update(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                            tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+                            tasks_by_service: kopf.Index, ready_nodes: kopf.Index,
+                            capacity_providers: kopf.Index, **_) -> None:
     snapshot = dict(body)  # a plain dict for the pure functions and the worker thread
     namespace = await asyncio.to_thread(ensure_namespace, common.client(), snapshot)
     status = cluster_status(body=snapshot, namespace=namespace, now=now_iso(), deleting=False,
-                            counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes))
+                            counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes),
+                            providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), snapshot.get("status"), status)
     # A Namespace conflict, or Ready again.
     common.post(snapshot, condition_events((snapshot.get("status") or {}).get("conditions"), status["conditions"]))
@@ -54,26 +56,29 @@ async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: k
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.timer(API_VERSION, "clusters", interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL)  # type: ignore[arg-type]
 async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
-    """Counts follow Services and tasks; written only when they change."""
+                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index,
+                         capacity_providers: kopf.Index, **_) -> None:
+    """Counts follow Services and tasks, capacity problems CapacityProviders; written only when they change."""
     snapshot = dict(body)
     namespace = (snapshot.get("status") or {}).get("namespace") or namespace_name(name)
     status = cluster_status(body=snapshot, namespace=None, now=now_iso(), deleting=False,
-                            counts=counts(namespace, services_by_namespace, tasks_by_service, ready_nodes))
+                            counts=counts(namespace, services_by_namespace, tasks_by_service, ready_nodes),
+                            providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), snapshot.get("status"), status)
 
 
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.on.delete(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index,
+                         capacity_providers: kopf.Index, **_) -> None:
     """ECS refuses DeleteCluster while Services are active (ClusterContainsServicesException)."""
     snapshot = dict(body)
     previous = snapshot.get("status") or {}
     namespace = previous.get("namespace") or namespace_name(name)
     found = counts(namespace, services_by_namespace, tasks_by_service, ready_nodes)
     status = cluster_status(body=snapshot, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
-                            counts=found, deleting=True, now=now_iso())
+                            counts=found, deleting=True, now=now_iso(), providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)
     # ClusterContainsServicesException, once per refused deletion.
     common.post(snapshot, condition_events(previous.get("conditions"), status["conditions"]))

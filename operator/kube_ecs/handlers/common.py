@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import kopf
 import kubernetes
@@ -25,6 +27,11 @@ def client() -> Kube:
     """One client for the process; in a pod it uses the ServiceAccount, elsewhere the kubeconfig."""
     kubernetes.config.load_config()
     return Kube()
+
+
+def values(index: Mapping[Any, Iterable[Any]]) -> dict:
+    """An index with one value per key as a plain dict (read in the event loop, which updates it)."""
+    return {key: next(iter(store)) for key, store in index.items()}
 
 
 def post(body: dict, events: list[Event]) -> None:

@@ -8,6 +8,7 @@ import kopf
 from kube_ecs import API_VERSION
 from kube_ecs.handlers.common import MANAGED
 from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile.capacity_providers import spec_of
 from kube_ecs.reconcile.service_status import task_of
 from kube_ecs.resources import meta
 from kube_ecs.resources.namespace import namespace_name
@@ -16,6 +17,19 @@ from kube_ecs.resources.namespace import namespace_name
 @kopf.index(API_VERSION, "clusters")
 def clusters_by_namespace(name: str, **_) -> dict:
     return {namespace_name(name): name}
+
+
+@kopf.index(API_VERSION, "clusters")
+def cluster_specs(name: str, spec: kopf.Spec, **_) -> dict:
+    """Their capacity providers and default strategy decide where Services run."""
+    return {name: dict(spec or {})}
+
+
+@kopf.index(API_VERSION, "capacityproviders")
+def capacity_providers(body: kopf.Body, **_) -> dict:
+    """Valid CapacityProviders by ECS name (spec.name, default metadata.name), normalized."""
+    spec = spec_of(dict(body))[0]
+    return {spec["name"]: spec} if spec else {}
 
 
 @kopf.index(API_VERSION, "services")
@@ -57,6 +71,12 @@ def replicasets_by_service(namespace: str | None, labels: kopf.Labels, body: kop
 @kopf.index("v1", "pods", labels=MANAGED)
 def tasks_by_service(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_) -> dict:
     return {(namespace, labels.get(meta.SERVICE_LABEL, "")): task_of(body)}
+
+
+@kopf.index("v1", "nodes")
+def node_labels(name: str, labels: kopf.Labels, **_) -> dict:
+    """The pools a CapacityProvider's nodeSelector picks from."""
+    return {name: dict(labels)}
 
 
 @kopf.index("v1", "nodes")

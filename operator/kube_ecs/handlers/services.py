@@ -48,7 +48,8 @@ class _State:
 
 
 def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revisions: list[rev.Revision],
-                    replica_sets: list[dict], tasks: list[Task]) -> bool:
+                    replica_sets: list[dict], tasks: list[Task], cluster_specs: dict[str, dict],
+                    providers: dict[str, dict]) -> bool:
     """One pass, in a worker thread. False when it failed and should be retried soon."""
     previous = state.status if state.status is not None else body.get("status")
     body = {**body, "status": previous}
@@ -57,7 +58,7 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
         outcome = reconcile_service(
             common.client(), body, clusters=clusters, revisions_of=lambda family: revisions,
             replica_sets=replica_sets, tasks=tasks, known_tasks=state.known_tasks, now=now_iso(),
-            pruned=state.pruned)
+            pruned=state.pruned, cluster_specs=cluster_specs, providers=providers)
         common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
         message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
@@ -93,7 +94,8 @@ async def _poked_or_stopped(waker: asyncio.Event, stopped: kopf.DaemonStopped, t
 @kopf.daemon(API_VERSION, "services", cancellation_backoff=DEBOUNCE_SECONDS + 5.0, cancellation_timeout=5.0)  # type: ignore[arg-type]
 async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stopped: kopf.DaemonStopped,
                          clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
-                         replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index, **_) -> None:
+                         replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index,
+                         cluster_specs: kopf.Index, capacity_providers: kopf.Index, **_) -> None:
     assert namespace is not None  # Services are namespaced
     key = service_key(namespace, name)
     waker = wakers.register(key)
@@ -106,10 +108,12 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
             family = _family_of(snapshot)
             ok = await asyncio.to_thread(
                 _reconcile_once, snapshot, state,
-                clusters={ns: next(iter(store)) for ns, store in clusters_by_namespace.items()},
+                clusters=common.values(clusters_by_namespace),
                 revisions=list(revisions_by_family.get(family, [])),
                 replica_sets=list(replicasets_by_service.get(key, [])),
                 tasks=list(tasks_by_service.get(key, [])),
+                cluster_specs=copy.deepcopy(common.values(cluster_specs)),
+                providers=copy.deepcopy(common.values(capacity_providers)),
             )
             await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
             await asyncio.sleep(DEBOUNCE_SECONDS)

@@ -42,3 +42,9 @@ def poke_namespace(namespace: str, services_by_namespace: kopf.Index) -> None:
     """Wake every Service of a namespace (its Cluster appeared or changed)."""
     for name in services_by_namespace.get(namespace, []):
         poke(service_key(namespace, name))
+
+
+def poke_all(services_by_namespace: kopf.Index) -> None:
+    """Wake every Service (a CapacityProvider they may run on appeared or changed)."""
+    for namespace in list(services_by_namespace):
+        poke_namespace(namespace, services_by_namespace)

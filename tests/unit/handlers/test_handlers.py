@@ -5,7 +5,7 @@ import kopf
 import pytest
 
 from kube_ecs import runner
-from kube_ecs.handlers import clusters, services, wakers
+from kube_ecs.handlers import clusters, common, services, wakers
 from kube_ecs.reconcile.service_status import Task
 
 
@@ -104,3 +104,8 @@ def test_a_stopping_daemon_does_not_unregister_its_successor():
         finally:
             wakers.unregister(("demo", "cats"), new)
     asyncio.run(scenario())
+
+
+def test_one_value_per_key_indexes_as_dicts():
+    assert common.values({"demo": ["demo"], "x": ["y"]}) == {"demo": "demo", "x": "y"}
+
