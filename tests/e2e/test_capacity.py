@@ -1,10 +1,10 @@
 """Capacity providers on the kind cluster (docs/capacity.md): Fargate tasks on the Fargate pool, EC2
-tasks on the EC2 pool, base + weight split over providers, DAEMON one task per EC2 node. Needs the
-cluster's labelled workers (two EC2 nodes, one tainted Fargate node) and `make deploy`."""
+tasks on the EC2 pool, base + weight split over providers (DAEMON's one task per EC2 node is in
+test_placement.py). Needs the cluster's labelled workers (two EC2 nodes, one tainted Fargate node) and
+`make deploy`."""
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterator
 
@@ -76,18 +76,3 @@ def test_base_and_weight_split_tasks_over_providers(app: App):
         assert isinstance(cond, dict) and cond["status"] == "True"
     finally:
         kubectl("delete", CAPACITY_PROVIDER, f"{app.name}-asg", "--ignore-not-found", check=False)
-
-
-def test_a_daemon_service_runs_one_task_per_ec2_node(app: App):
-    daemon = copy.deepcopy(app.service)
-    for key in ("desiredCount", "deploymentConfiguration", "loadBalancers"):
-        daemon["spec"].pop(key, None)
-    daemon["spec"]["schedulingStrategy"] = "DAEMON"
-    taskdef = copy.deepcopy(app.taskdef)
-    taskdef["spec"]["networkMode"] = "bridge"
-    app.create(taskdef, daemon)
-    ec2_nodes = [n for n in (get("nodes") or {})["items"] if n["metadata"].get("labels", {}).get(POOL) == "ec2"]
-    assert ec2_nodes, "no node labelled ecs.kube-ecs.dev/node-pool=ec2"
-    wait_for(f"{len(ec2_nodes)} daemon tasks running",
-             lambda: app.status().get("runningCount") == len(ec2_nodes), timeout=180)
-    assert pools_of_pods(app.namespace, service_pods(app)) == ["ec2"] * len(ec2_nodes)

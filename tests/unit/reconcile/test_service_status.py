@@ -217,3 +217,31 @@ def test_task_of_names_containers_as_ecs_does(annotations, named):
                "name": "web-app", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
                "lastState": {"terminated": {"exitCode": 137}}}]}}
     assert task_of(pod).launch_problem == f"Essential container in task exited (container {named}, exit code 137)"
+
+
+def provider_deployment(name, uid, replicas, available):
+    dep = workload(replicas=replicas, updated=replicas, available=available, total=replicas)
+    dep["metadata"].update(name=name, uid=uid)
+    return dep
+
+
+def provider_replica_set(hash_, owner, replicas):
+    rs = replica_set(hash_, "1", "1", replicas)
+    rs["metadata"]["ownerReferences"] = [{"uid": owner, "controller": True}]
+    return rs
+
+
+def test_one_deployment_per_capacity_provider_is_one_ecs_deployment():
+    capacity = {"capacityProviderStrategy": [{"capacityProvider": "compute", "base": 1, "weight": 1},
+                                             {"capacityProvider": "FARGATE", "base": 0, "weight": 1}]}
+    first, second = provider_deployment("cats-compute", "d1", 3, 3), provider_deployment("cats-fargate", "d2", 2, 1)
+    tasks = [task("a", "h1"), task("b", "h1"), task("c", "h1"), task("d", "h2"), task("e", "h2", running=False)]
+    status = compute(observed(desired_count=5, workload=first, siblings=[second], tasks=tasks, capacity=capacity,
+                              replica_sets=[provider_replica_set("h1", "d1", 3), provider_replica_set("h2", "d2", 2)]),
+                     None, None, "now").status
+    [primary] = status["deployments"]
+    assert (primary["id"], primary["desiredCount"], primary["runningCount"], primary["pendingCount"]) == \
+        ("ecs-svc/h1", 5, 4, 1)
+    assert primary["rolloutState"] == "IN_PROGRESS"  # the FARGATE share is not available yet
+    assert (status["desiredCount"], status["runningCount"], status["pendingCount"]) == (5, 4, 1)
+    assert status["capacityProviderStrategy"] == capacity["capacityProviderStrategy"]
