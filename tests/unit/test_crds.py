@@ -40,8 +40,12 @@ def test_printer_columns_and_short_names():
     assert "esvc" in kinds["Service"]["spec"]["names"]["shortNames"]
     assert "td" in kinds["TaskDefinition"]["spec"]["names"]["shortNames"]
     assert "tdrev" in kinds["TaskDefinitionRevision"]["spec"]["names"]["shortNames"]
+    assert columns["ContainerInstance"] == ["Status", "Running", "Pending", "CPU Remaining", "Memory Remaining",
+                                            "Agent", "Zone", "Instance Type", "Age"]
+    assert "ci" in kinds["ContainerInstance"]["spec"]["names"]["shortNames"]
     assert kinds["Service"]["spec"]["scope"] == "Namespaced"
-    assert {kinds[k]["spec"]["scope"] for k in ("Cluster", "TaskDefinition", "TaskDefinitionRevision")} == {"Cluster"}
+    assert {kinds[k]["spec"]["scope"] for k in ("Cluster", "TaskDefinition", "TaskDefinitionRevision",
+                                                 "ContainerInstance")} == {"Cluster"}
 
 
 def test_names_default_to_metadata_name():

@@ -23,23 +23,25 @@ def cluster_ref(name: str) -> Ref:
 
 
 def counts(namespace: str, services_by_namespace: kopf.Index, tasks_by_service: kopf.Index,
-           ready_nodes: kopf.Index) -> Counts:
-    """Read in the event loop, where the indexes are updated."""
+           container_instance_nodes: kopf.Index) -> Counts:
+    """Read in the event loop, where the indexes are updated. Every container instance serves every
+    Cluster: nodes are not split between namespaces."""
     tasks = [t for (ns, _), store in tasks_by_service.items() if ns == namespace for t in store if not t.terminating]
     running = sum(t.running for t in tasks)
     return Counts(services=len(list(services_by_namespace.get(namespace, []))), running=running,
-                  pending=len(tasks) - running, instances=len(list(ready_nodes.get("ready", []))))
+                  pending=len(tasks) - running, instances=len(container_instance_nodes))
 
 
 @kopf.on.resume(API_VERSION, "clusters")
 @kopf.on.create(API_VERSION, "clusters")
 @kopf.on.update(API_VERSION, "clusters")
 async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                            tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+                            tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index, **_) -> None:
     body = dict(body)
     namespace = await asyncio.to_thread(ensure_namespace, common.client(), body)
     status = cluster_status(body=body, namespace=namespace, now=now_iso(), deleting=False,
-                            counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes))
+                            counts=counts(namespace.name, services_by_namespace, tasks_by_service,
+                                          container_instance_nodes))
     await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
     # A Namespace conflict, or Ready again.
     common.post(body, condition_events((body.get("status") or {}).get("conditions"), status["conditions"]))
@@ -48,23 +50,24 @@ async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: k
 
 @kopf.timer(API_VERSION, "clusters", interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL)
 async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+                         tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index, **_) -> None:
     """Counts follow Services and tasks; written only when they change."""
     body = dict(body)
     namespace = (body.get("status") or {}).get("namespace") or namespace_name(name)
     status = cluster_status(body=body, namespace=None, now=now_iso(), deleting=False,
-                            counts=counts(namespace, services_by_namespace, tasks_by_service, ready_nodes))
+                            counts=counts(namespace, services_by_namespace, tasks_by_service,
+                                          container_instance_nodes))
     await asyncio.to_thread(common.write_status, cluster_ref(name), body.get("status"), status)
 
 
 @kopf.on.delete(API_VERSION, "clusters")
 async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index, **_) -> None:
+                         tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index, **_) -> None:
     """ECS refuses DeleteCluster while Services are active (ClusterContainsServicesException)."""
     body = dict(body)
     previous = body.get("status") or {}
     namespace = previous.get("namespace") or namespace_name(name)
-    found = counts(namespace, services_by_namespace, tasks_by_service, ready_nodes)
+    found = counts(namespace, services_by_namespace, tasks_by_service, container_instance_nodes)
     status = cluster_status(body=body, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
                             counts=found, deleting=True, now=now_iso())
     await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)

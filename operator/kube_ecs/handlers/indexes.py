@@ -57,9 +57,3 @@ def replicasets_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -
 @kopf.index("v1", "pods", labels=MANAGED)
 def tasks_by_service(namespace: str, labels: dict, body: kopf.Body, **_) -> dict:
     return {(namespace, labels.get(meta.SERVICE_LABEL, "")): task_of(body)}
-
-
-@kopf.index("v1", "nodes")
-def ready_nodes(name: str, status: dict, **_) -> dict:
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-    return {"ready": name} if ready else {}

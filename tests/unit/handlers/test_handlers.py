@@ -16,7 +16,7 @@ def task(name, running=True, terminating=False):
 def test_cluster_counts_from_indexes():
     tasks = {("demo", "cats"): [task("a"), task("b", running=False), task("c", terminating=True)],
              ("other", "x"): [task("d")]}
-    found = clusters.counts("demo", {"demo": ["cats", "dogs"]}, tasks, {"ready": ["node-1"]})
+    found = clusters.counts("demo", {"demo": ["cats", "dogs"]}, tasks, {"node-1": [{}]})
     assert found == clusters.Counts(services=2, running=1, pending=1, instances=1)
     assert clusters.counts("empty", {}, {}, {}) == clusters.Counts()
 
@@ -104,3 +104,16 @@ def test_a_stopping_daemon_does_not_unregister_its_successor():
         finally:
             wakers.unregister(("demo", "cats"), new)
     asyncio.run(scenario())
+
+
+def test_container_instance_indexes_keep_ec2_nodes_and_bound_pods():
+    from kube_ecs.handlers import container_instances
+
+    worker = {"metadata": {"name": "w", "uid": "u", "labels": {"ecs.kube-ecs.dev/node-pool": "ec2"}}, "status": {}}
+    fargate = {"metadata": {"name": "f", "uid": "v", "labels": {"ecs.kube-ecs.dev/node-pool": "fargate"}}}
+    assert list(container_instances.container_instance_nodes(name="w", body=worker)) == ["w"]
+    assert container_instances.container_instance_nodes(name="f", body=fargate) == {}
+    pod = {"metadata": {"name": "p", "namespace": "demo"}, "spec": {"nodeName": "w", "containers": []},
+           "status": {"phase": "Running"}}
+    assert list(container_instances.pods_by_node(body=pod)) == ["w"]
+    assert container_instances.pods_by_node(body={**pod, "spec": {"containers": []}}) == {}
