@@ -16,21 +16,15 @@ from kubernetes.utils import parse_quantity
 
 from kube_ecs import API_VERSION, GROUP
 from kube_ecs.resources import meta
-from kube_ecs.resources.placement import ARCH_LABEL, OS_LABEL, ZONE_LABEL
+from kube_ecs.resources.placement import ZONE_LABEL, node_attributes
 
 KIND = "ContainerInstance"
 NODE_POOL_LABEL = f"{GROUP}/node-pool"
 FARGATE_POOL = "fargate"
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
-INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 REGION_LABEL = "topology.kubernetes.io/region"
 # ARNs need an account; a cluster has none, so every ARN kube-ecs writes uses this one.
 ACCOUNT = "000000000000"
-# ECS spells architectures its own way (runtimePlatform.cpuArchitecture).
-_ECS_ARCH = {"amd64": "x86_64", "arm64": "arm64"}
-# Labels in Kubernetes' own domains describe the node to Kubernetes; the facts ECS users query are
-# the built-in attributes. Every other label is a custom attribute (placement maps them back).
-_KUBERNETES_DOMAIN = re.compile(r"^([^/]*\.)?(kubernetes\.io|k8s\.io)/")
 # An AWS zone name is its region plus a letter (us-east-1a).
 _AWS_ZONE = re.compile(r"^([a-z]{2}(-[a-z]+)+-\d+)[a-z]$")
 MIB = 1024 * 1024
@@ -105,19 +99,6 @@ def instance_id(node: dict) -> str:
     return last if provider.startswith("aws://") and last.startswith("i-") else node["metadata"]["name"]
 
 
-def attributes(labels: dict) -> list[dict]:
-    """ECS's built-in attributes from the well-known labels, then the node's other labels as custom
-    attributes (name only where the value is empty, as ECS lists a valueless attribute)."""
-    builtin = {"ecs.availability-zone": labels.get(ZONE_LABEL), "ecs.instance-type": labels.get(INSTANCE_TYPE_LABEL),
-               "ecs.os-type": labels.get(OS_LABEL),
-               "ecs.cpu-architecture": _ECS_ARCH.get(labels.get(ARCH_LABEL, ""), labels.get(ARCH_LABEL))}
-    found = [{"name": name, "value": value} for name, value in builtin.items() if value]
-    for key, value in sorted(labels.items()):
-        if not _KUBERNETES_DOMAIN.match(key):
-            found.append({"name": key, "value": value} if value else {"name": key})
-    return found
-
-
 def _resources(cpu: int, memory: int) -> list[dict]:
     # CPU first, then MEMORY, as ECS lists them (the printer columns rely on nothing but the names).
     return [{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
@@ -156,7 +137,7 @@ def container_instance_status(node: dict, usage: Usage) -> dict:
         "registeredResources": _resources(cpu_units(cpu), memory // MIB),
         "remainingResources": _resources(cpu_units(cpu - usage.cpu_millicores),
                                          (memory - usage.memory_bytes) // MIB),
-        "attributes": attributes(metadata.get("labels") or {}),
+        "attributes": node_attributes(metadata.get("labels") or {}),
         "versionInfo": {"agentVersion": info.get("kubeletVersion", ""),
                         "dockerVersion": info.get("containerRuntimeVersion", "")},
         "registeredAt": metadata.get("creationTimestamp", ""),

@@ -1,6 +1,7 @@
 from kube_ecs.resources.container_instance import (
-    Usage, attributes, build_container_instance, container_instance_arn, container_instance_status, cpu_units,
+    Usage, build_container_instance, container_instance_arn, container_instance_status, cpu_units,
     instance_id, is_container_instance, pod_requests)
+from kube_ecs.resources.placement import member_of_terms, node_attributes
 
 EC2_LABELS = {
     "kubernetes.io/hostname": "worker", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
@@ -95,10 +96,17 @@ def test_arn_region_and_instance_id():
 
 
 def test_custom_attributes_leave_out_kubernetes_own_labels():
-    names = [a["name"] for a in attributes({"a.k8s.io/x": "1", "kubernetes.io/y": "2", "example.com/rack": "r1",
+    names = [a["name"] for a in node_attributes({"a.k8s.io/x": "1", "kubernetes.io/y": "2", "example.com/rack": "r1",
                                             "flag": ""})]
     assert names == ["example.com/rack", "flag"]
-    assert attributes({"flag": ""}) == [{"name": "flag"}]
+    assert node_attributes({"flag": ""}) == [{"name": "flag"}]
+
+
+def test_attributes_are_what_member_of_matches():
+    # The attribute a user reads off the view, used in a memberOf constraint, selects the same node label.
+    [[term]] = member_of_terms("attribute:ecs.cpu-architecture == x86_64")
+    assert term == {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}
+    assert {"name": "ecs.cpu-architecture", "value": "x86_64"} in node_attributes({"kubernetes.io/arch": "amd64"})
 
 
 def test_view_is_owned_by_its_node_without_blocking_its_deletion():
