@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kube_ecs.handlers import container_instances
-from kubernetes.utils import parse_quantity
-
 from cluster import App, apply, events_for, get, kubectl, wait_for
+from kubernetes.utils import parse_quantity
 from test_operator import operator_healthy  # noqa: F401 - the module's autouse fixture: operator up, no restarts
+
+from kube_ecs.handlers import container_instances
 
 pytestmark = pytest.mark.e2e
 

@@ -27,7 +27,8 @@ REFRESH_SECONDS = 3.0
 
 @kopf.index("v1", "nodes")
 def container_instance_nodes(name: str, body: kopf.Body, **_) -> dict:
-    return {name: slim_node(dict(body))} if is_container_instance(body) else {}
+    node = dict(body)
+    return {name: slim_node(node)} if is_container_instance(node) else {}
 
 
 @kopf.index("v1", "pods")

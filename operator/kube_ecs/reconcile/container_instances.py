@@ -21,7 +21,12 @@ from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.service_status import Event, Task, task_of
 from kube_ecs.resources import meta
 from kube_ecs.resources.container_instance import (
-    KIND, Usage, build_container_instance, container_instance_status, is_container_instance, pod_requests)
+    KIND,
+    Usage,
+    build_container_instance,
+    is_container_instance,
+    pod_requests,
+)
 
 DRAINING_TAINT = {"key": f"{GROUP}/draining", "value": "true", "effect": "NoSchedule"}
 DEFAULT_MAX_UNAVAILABLE = "25%"  # Kubernetes' own default for a Deployment
@@ -43,6 +48,15 @@ class PodOnNode:
     task: Task | None = None
     service: str = ""
     workload: tuple[str, str] | None = None
+
+    def live_task_of(self, kind: str) -> bool:
+        """A task of a `kind` workload ("Deployment", "DaemonSet") that is not on its way out."""
+        return (self.task is not None and not self.task.terminating and self.workload is not None
+                and self.workload[0] == kind)
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and self.task.running
 
 
 def _workload(pod: dict) -> tuple[str, str] | None:
@@ -123,18 +137,18 @@ def replica_evictions(pods: list[PodOnNode], *, deployments: dict[tuple[str, str
     chosen = []
     by_deployment: dict[tuple[str, str], list[PodOnNode]] = {}
     for pod in pods:
-        if pod.task is not None and not pod.task.terminating and pod.workload and pod.workload[0] == "Deployment":
+        if pod.live_task_of("Deployment") and pod.workload:
             by_deployment.setdefault((pod.namespace, pod.workload[1]), []).append(pod)
     for key, group in sorted(by_deployment.items()):
         deployment = deployments.get(key)
         if deployment is None:
             continue
-        chosen += [pod for pod in group if not pod.task.running]
+        chosen += [pod for pod in group if not pod.running]
         up = [t for t in tasks.get((group[0].namespace, group[0].service), [])
               if t.running and not t.terminating and t.name not in evicted]
         down = (deployment.get("spec") or {}).get("replicas", 1) - len(up)
         room = max(1, max_unavailable(deployment)) - down
-        chosen += [pod for pod in group if pod.task.running][:max(0, room)]
+        chosen += [pod for pod in group if pod.running][:max(0, room)]
     return chosen
 
 
@@ -160,12 +174,11 @@ def drain(client: Client, node: dict, pods: list[PodOnNode], *, tasks: dict[tupl
         if tainted:
             _taint(client, node, [t for t in taints if t != DRAINING_TAINT])
         return Drained([], set())
-    names = {(p.namespace, p.workload[1]) for p in pods if p.workload and p.workload[0] == "Deployment"}
+    names = {(p.namespace, p.workload[1]) for p in pods if p.live_task_of("Deployment") and p.workload}
     deployments = {key: client.get(Ref("apps/v1", "Deployment", key[1], key[0])) for key in sorted(names)}
     stop = replica_evictions(pods, deployments=deployments, tasks=tasks, evicted=evicted)
-    replicas_left = any(p.workload and p.workload[0] == "Deployment" and p.task and not p.task.terminating
-                        for p in pods)
-    daemons = [p for p in pods if p.workload and p.workload[0] == "DaemonSet" and p.task and not p.task.terminating]
+    replicas_left = any(p.live_task_of("Deployment") for p in pods)
+    daemons = [p for p in pods if p.live_task_of("DaemonSet")]
     if not replicas_left and daemons:
         if not tainted:
             _taint(client, node, [*taints, DRAINING_TAINT])

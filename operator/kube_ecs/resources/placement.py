@@ -7,6 +7,7 @@ expressions (ECS attributes → the well-known labels that carry the same fact).
 from __future__ import annotations
 
 import itertools
+import re
 
 from kube_ecs.ecs import expressions
 from kube_ecs.resources import names

@@ -1,5 +1,6 @@
 import asyncio
 import logging
+from typing import Any
 
 import kopf
 import pytest
@@ -109,11 +110,14 @@ def test_a_stopping_daemon_does_not_unregister_its_successor():
 def test_container_instance_indexes_keep_ec2_nodes_and_bound_pods():
     from kube_ecs.handlers import container_instances
 
+    # Called as Kopf calls them, with only the keyword arguments they use (hence Any, not Kopf's types).
+    nodes: Any = container_instances.container_instance_nodes
+    pods: Any = container_instances.pods_by_node
     worker = {"metadata": {"name": "w", "uid": "u", "labels": {"ecs.kube-ecs.dev/node-pool": "ec2"}}, "status": {}}
     fargate = {"metadata": {"name": "f", "uid": "v", "labels": {"ecs.kube-ecs.dev/node-pool": "fargate"}}}
-    assert list(container_instances.container_instance_nodes(name="w", body=worker)) == ["w"]
-    assert container_instances.container_instance_nodes(name="f", body=fargate) == {}
+    assert list(nodes(name="w", body=worker)) == ["w"]
+    assert nodes(name="f", body=fargate) == {}
     pod = {"metadata": {"name": "p", "namespace": "demo"}, "spec": {"nodeName": "w", "containers": []},
            "status": {"phase": "Running"}}
-    assert list(container_instances.pods_by_node(body=pod)) == ["w"]
-    assert container_instances.pods_by_node(body={**pod, "spec": {"containers": []}}) == {}
+    assert list(pods(body=pod)) == ["w"]
+    assert pods(body={**pod, "spec": {"containers": []}}) == {}

@@ -1,7 +1,16 @@
 from kube_ecs.reconcile.apply import HASH_ANNOTATION
 from kube_ecs.reconcile.container_instances import (
-    DRAINING_TAINT, PodOnNode, drain, ensure_view, max_unavailable, pod_on_node, replica_evictions, slim_node, usage,
-    view_ref)
+    DRAINING_TAINT,
+    PodOnNode,
+    drain,
+    ensure_view,
+    max_unavailable,
+    pod_on_node,
+    replica_evictions,
+    slim_node,
+    usage,
+    view_ref,
+)
 from kube_ecs.reconcile.kube import Ref
 from kube_ecs.reconcile.service_status import Task
 from kube_ecs.resources.container_instance import Usage

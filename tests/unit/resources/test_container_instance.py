@@ -1,6 +1,13 @@
 from kube_ecs.resources.container_instance import (
-    Usage, build_container_instance, container_instance_arn, container_instance_status, cpu_units,
-    instance_id, is_container_instance, pod_requests)
+    Usage,
+    build_container_instance,
+    container_instance_arn,
+    container_instance_status,
+    cpu_units,
+    instance_id,
+    is_container_instance,
+    pod_requests,
+)
 from kube_ecs.resources.placement import member_of_terms, node_attributes
 
 EC2_LABELS = {
@@ -12,7 +19,7 @@ EC2_LABELS = {
 
 
 def node(name="worker", labels=None, unschedulable=False, ready=True, cpu="2", memory="8Gi"):
-    spec = {"providerID": f"kind://docker/kube-ecs/{name}"}
+    spec: dict = {"providerID": f"kind://docker/kube-ecs/{name}"}
     if unschedulable:
         spec["unschedulable"] = True
     return {
@@ -104,8 +111,8 @@ def test_custom_attributes_leave_out_kubernetes_own_labels():
 
 def test_attributes_are_what_member_of_matches():
     # The attribute a user reads off the view, used in a memberOf constraint, selects the same node label.
-    [[term]] = member_of_terms("attribute:ecs.cpu-architecture == x86_64")
-    assert term == {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}
+    assert member_of_terms("attribute:ecs.cpu-architecture == x86_64") == [
+        [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]]
     assert {"name": "ecs.cpu-architecture", "value": "x86_64"} in node_attributes({"kubernetes.io/arch": "amd64"})
 
 
