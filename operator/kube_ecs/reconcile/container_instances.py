@@ -144,9 +144,13 @@ def replica_evictions(pods: list[PodOnNode], *, deployments: dict[tuple[str, str
         if deployment is None:
             continue
         chosen += [pod for pod in group if not pod.running]
-        up = [t for t in tasks.get((group[0].namespace, group[0].service), [])
-              if t.running and not t.terminating and t.name not in evicted]
-        down = (deployment.get("spec") or {}).get("replicas", 1) - len(up)
+        # Both are upper bounds of what is up: the Deployment's status counts only its own tasks (a
+        # Service may have one Deployment per capacity provider) but lags an eviction; the Service's
+        # running tasks leave out the ones just evicted.
+        running = [t for t in tasks.get((group[0].namespace, group[0].service), [])
+                   if t.running and not t.terminating and t.name not in evicted]
+        up = min((deployment.get("status") or {}).get("availableReplicas", 0), len(running))
+        down = (deployment.get("spec") or {}).get("replicas", 1) - up
         room = max(1, max_unavailable(deployment)) - down
         chosen += [pod for pod in group if pod.running][:max(0, room)]
     return chosen

@@ -60,9 +60,10 @@ def task(name, running=True, terminating=False):
     return Task(name=name, revision="1", template_hash="5d8f", running=running, terminating=terminating, restarts=0)
 
 
-def deployment(replicas=3, max_unavailable=0):
+def deployment(replicas=3, max_unavailable=0, available=None):
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "demo"},
-            "spec": {"replicas": replicas, "strategy": {"rollingUpdate": {"maxUnavailable": max_unavailable}}}}
+            "spec": {"replicas": replicas, "strategy": {"rollingUpdate": {"maxUnavailable": max_unavailable}}},
+            "status": {"availableReplicas": replicas if available is None else available}}
 
 
 def test_pod_on_node_keeps_requests_and_the_task():
@@ -125,6 +126,13 @@ def test_at_100_percent_one_task_moves_at_a_time_after_its_replacement_runs():
     assert replica_evictions(pods, deployments=deployments, tasks=everyone, evicted={"a"}) == []
     waiting = {("demo", "web"): [task("a", terminating=True), task("b"), task("c"), task("d", running=False)]}
     assert replica_evictions(pods[1:], deployments=deployments, tasks=waiting, evicted=set()) == []
+
+
+def test_a_deployment_short_of_tasks_waits_even_if_the_service_has_more_elsewhere():
+    # One Deployment per capacity provider: the Service's other Deployment runs tasks too.
+    everyone = {("demo", "web"): [task("a"), task("b"), task("x1"), task("x2")]}
+    short = {("demo", "web"): deployment(replicas=2, max_unavailable=0, available=1)}
+    assert replica_evictions(on_node("a"), deployments=short, tasks=everyone, evicted=set()) == []
 
 
 def test_a_lower_minimum_healthy_drains_several_at_once_and_pending_tasks_go_at_once():
