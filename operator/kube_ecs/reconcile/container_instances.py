@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from kube_ecs import API_VERSION, GROUP
 from kube_ecs.reconcile.apply import Applied, apply_child, controller_uid
+from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
-from kube_ecs.reconcile.service_status import Event, Task, task_of
+from kube_ecs.reconcile.service_status import Task, task_of
 from kube_ecs.resources import meta
 from kube_ecs.resources.container_instance import (
     KIND,
