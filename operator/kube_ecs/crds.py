@@ -32,6 +32,14 @@ def _column(name: str, type_: str, path: str, priority: int = 0) -> dict:
     return {**column, "priority": priority} if priority else column
 
 
+def _resource(path: str, name: str) -> str:
+    return f'{path}[?(@.name=="{name}")].integerValue'
+
+
+def _attribute(name: str) -> str:
+    return f'.status.attributes[?(@.name=="{name}")].value'
+
+
 def _optional(schema: dict, *fields: str) -> dict:
     """`schema` without `fields` among its required ones (they default to metadata.name)."""
     schema = copy.deepcopy(schema)
@@ -149,6 +157,17 @@ def crd_manifests() -> list[dict]:
                       _column("TaskDef", "string", ".status.taskDefinition"),
                       # PRIMARY is always first in status.deployments.
                       _column("Rollout", "string", ".status.deployments[0].rolloutState")]),
+        # A read-only view the operator writes (docs/decisions.md): nothing to specify, all is status.
+        _crd("ContainerInstance", "containerinstances", scope="Cluster", short_names=["ci", "ecsci"],
+             schema=_root({"type": "object"}, spec_required=False),
+             columns=[_column("Status", "string", ".status.status"),
+                      _column("Running", "integer", ".status.runningTasksCount"),
+                      _column("Pending", "integer", ".status.pendingTasksCount"),
+                      _column("CPU Remaining", "integer", _resource(".status.remainingResources", "CPU")),
+                      _column("Memory Remaining", "integer", _resource(".status.remainingResources", "MEMORY")),
+                      _column("Agent", "boolean", ".status.agentConnected", priority=1),
+                      _column("Zone", "string", _attribute("ecs.availability-zone"), priority=1),
+                      _column("Instance Type", "string", _attribute("ecs.instance-type"), priority=1)]),
     ]
 
 

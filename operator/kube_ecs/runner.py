@@ -18,11 +18,13 @@ WATCH_CLIENT_TIMEOUT = 300
 
 
 def _not_plumbing_success(record: logging.LogRecord) -> bool:
-    """Handlers that only wake a Service's daemon (ids `poke-*`, on every pod and child event) and the
-    Cluster counts timer (every few seconds) succeed all the time; a line each would bury the log.
-    Their failures, and everything the daemons do, still log."""
+    """Handlers that only wake a Service's daemon (ids `poke-*`, on every pod and child event), the
+    Node handler keeping container-instance views (every node on every re-list) and the timers (every
+    few seconds) succeed all the time; a line each would bury the log. Their failures, and everything
+    the daemons do, still log."""
     message = record.getMessage()
-    return not (message.startswith(("Handler 'poke-", "Timer ")) and message.endswith(" succeeded."))
+    return not (message.startswith(("Handler 'poke-", "Handler 'container-instance-view'", "Timer "))
+                and message.endswith(" succeeded."))
 
 
 def configure(settings: kopf.OperatorSettings, **_) -> None:

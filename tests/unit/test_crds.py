@@ -42,9 +42,12 @@ def test_printer_columns_and_short_names():
     assert "tdrev" in kinds["TaskDefinitionRevision"]["spec"]["names"]["shortNames"]
     assert columns["CapacityProvider"] == ["Status", "Nodes", "AutoScalingGroup", "Age"]
     assert "ecscp" in kinds["CapacityProvider"]["spec"]["names"]["shortNames"]
+    assert columns["ContainerInstance"] == ["Status", "Running", "Pending", "CPU Remaining", "Memory Remaining",
+                                            "Agent", "Zone", "Instance Type", "Age"]
+    assert "ci" in kinds["ContainerInstance"]["spec"]["names"]["shortNames"]
     assert kinds["Service"]["spec"]["scope"] == "Namespaced"
     assert {kinds[k]["spec"]["scope"] for k in ("Cluster", "TaskDefinition", "TaskDefinitionRevision",
-                                                "CapacityProvider")} == {"Cluster"}
+                                                "CapacityProvider", "ContainerInstance")} == {"Cluster"}
 
 
 def test_names_default_to_metadata_name():

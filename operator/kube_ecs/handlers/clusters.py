@@ -26,13 +26,14 @@ def cluster_ref(name: str) -> Ref:
 
 def counts(namespace: str, services_by_namespace: Mapping[str, Collection[str]],
            tasks_by_service: Mapping[tuple[str, str], Collection[Task]],
-           ready_nodes: Mapping[str, Collection[str]]) -> Counts:
-    """Read in the event loop, where the indexes are updated. Takes the indexes as the read-only
-    mappings they are (a kopf.Index fits; so does a plain dict in tests)."""
+           container_instance_nodes: Mapping[str, Collection[object]]) -> Counts:
+    """Read in the event loop, where the indexes are updated (a kopf.Index fits these read-only
+    mappings; so does a plain dict in tests). Every container instance serves every Cluster: nodes
+    are not split between namespaces."""
     tasks = [t for (ns, _), store in tasks_by_service.items() if ns == namespace for t in store if not t.terminating]
     running = sum(t.running for t in tasks)
     return Counts(services=len(list(services_by_namespace.get(namespace, []))), running=running,
-                  pending=len(tasks) - running, instances=len(list(ready_nodes.get("ready", []))))
+                  pending=len(tasks) - running, instances=len(container_instance_nodes))
 
 
 @kopf.on.resume(API_VERSION, "clusters")
@@ -40,12 +41,13 @@ def counts(namespace: str, services_by_namespace: Mapping[str, Collection[str]],
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.on.update(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                            tasks_by_service: kopf.Index, ready_nodes: kopf.Index,
+                            tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index,
                             capacity_providers: kopf.Index, **_) -> None:
     snapshot = dict(body)  # a plain dict for the pure functions and the worker thread
     namespace = await asyncio.to_thread(ensure_namespace, common.client(), snapshot)
     status = cluster_status(body=snapshot, namespace=namespace, now=now_iso(), deleting=False,
-                            counts=counts(namespace.name, services_by_namespace, tasks_by_service, ready_nodes),
+                            counts=counts(namespace.name, services_by_namespace, tasks_by_service,
+                                          container_instance_nodes),
                             providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), snapshot.get("status"), status)
     # A Namespace conflict, or Ready again.
@@ -56,13 +58,13 @@ async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: k
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.timer(API_VERSION, "clusters", interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL)  # type: ignore[arg-type]
 async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index,
+                         tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index,
                          capacity_providers: kopf.Index, **_) -> None:
     """Counts follow Services and tasks, capacity problems CapacityProviders; written only when they change."""
     snapshot = dict(body)
     namespace = (snapshot.get("status") or {}).get("namespace") or namespace_name(name)
     status = cluster_status(body=snapshot, namespace=None, now=now_iso(), deleting=False,
-                            counts=counts(namespace, services_by_namespace, tasks_by_service, ready_nodes),
+                            counts=counts(namespace, services_by_namespace, tasks_by_service, container_instance_nodes),
                             providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), snapshot.get("status"), status)
 
@@ -70,13 +72,13 @@ async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.on.delete(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
-                         tasks_by_service: kopf.Index, ready_nodes: kopf.Index,
+                         tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index,
                          capacity_providers: kopf.Index, **_) -> None:
     """ECS refuses DeleteCluster while Services are active (ClusterContainsServicesException)."""
     snapshot = dict(body)
     previous = snapshot.get("status") or {}
     namespace = previous.get("namespace") or namespace_name(name)
-    found = counts(namespace, services_by_namespace, tasks_by_service, ready_nodes)
+    found = counts(namespace, services_by_namespace, tasks_by_service, container_instance_nodes)
     status = cluster_status(body=snapshot, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
                             counts=found, deleting=True, now=now_iso(), providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)

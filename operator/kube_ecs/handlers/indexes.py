@@ -78,8 +78,3 @@ def node_labels(name: str, labels: kopf.Labels, **_) -> dict:
     """The pools a CapacityProvider's nodeSelector picks from."""
     return {name: dict(labels)}
 
-
-@kopf.index("v1", "nodes")
-def ready_nodes(name: str, status: kopf.Status, **_) -> dict:
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-    return {"ready": name} if ready else {}

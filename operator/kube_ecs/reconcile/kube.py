@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "Cluster": ("clusters", False),
     "TaskDefinition": ("taskdefinitions", False),
     "TaskDefinitionRevision": ("taskdefinitionrevisions", False),
+    "ContainerInstance": ("containerinstances", False),
 }
 # Our own "Service" kind shares its name with the core one; the apiVersion tells them apart.
 ECS_SERVICE = (API_VERSION, "Service")
@@ -84,6 +85,7 @@ class Client(Protocol):
     def patch(self, ref: Ref, patch: dict | list, *, subresource: str = "", json_patch: bool = False) -> dict: ...
     def delete(self, ref: Ref) -> None: ...
     def list(self, api_version: str, kind: str, namespace: str | None, selector: str) -> list[dict]: ...
+    def evict(self, namespace: str, name: str) -> bool: ...
 
 
 class Kube:
@@ -140,6 +142,20 @@ class Kube:
                             query=[("labelSelector", selector)])
         # Items of a list carry no apiVersion/kind; put them back so they address themselves.
         return [{"apiVersion": api_version, "kind": kind, **item} for item in result.get("items", [])]
+
+
+    def evict(self, namespace: str, name: str) -> bool:
+        """The Eviction API (what `kubectl drain` uses): False while a PodDisruptionBudget refuses it."""
+        body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": namespace}}
+        try:
+            self._call("POST", f"/api/v1/namespaces/{namespace}/pods/{name}/eviction", body=body)
+        except NotFound:
+            pass
+        except ApiException as e:
+            if e.status == 429:
+                return False
+            raise
+        return True
 
 
 def api_error_message(error: Exception) -> str:

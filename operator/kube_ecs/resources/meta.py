@@ -37,10 +37,11 @@ def service_labels(*, cluster: str, service: str, family: str) -> dict[str, str]
     }
 
 
-def owner_references(owner: dict | None, *, controller: bool = True) -> list[dict]:
+def owner_references(owner: dict | None, *, controller: bool = True, block: bool = True) -> list[dict]:
     """`owner` ({apiVersion, kind, name, uid}) as an ownerReferences list ([] without an owner).
 
     `controller=False` for objects several owners share (a ServiceAccount used by several Services).
+    `block=False` where the owner's deletion must never wait for the object (a Node for its view).
     """
     if owner is None:
         return []
@@ -51,7 +52,7 @@ def owner_references(owner: dict | None, *, controller: bool = True) -> list[dic
             "name": owner["name"],
             "uid": owner["uid"],
             "controller": controller,
-            "blockOwnerDeletion": True,
+            "blockOwnerDeletion": block,
         }
     ]
 
@@ -64,6 +65,7 @@ def object_meta(
     annotations: dict[str, str] | None = None,
     owner: dict | None = None,
     controller: bool = True,
+    block_owner_deletion: bool = True,
 ) -> dict:
     """metadata for a built object; empty parts are left out so the output compares equal to what the
     API server returns for fields we own."""
@@ -73,7 +75,7 @@ def object_meta(
     meta["labels"] = dict(sorted(labels.items()))
     if annotations:
         meta["annotations"] = dict(sorted(annotations.items()))
-    refs = owner_references(owner, controller=controller)
+    refs = owner_references(owner, controller=controller, block=block_owner_deletion)
     if refs:
         meta["ownerReferences"] = refs
     return meta

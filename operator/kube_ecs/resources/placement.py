@@ -7,6 +7,7 @@ expressions (ECS attributes → the well-known labels that carry the same fact).
 from __future__ import annotations
 
 import itertools
+import re
 
 from kube_ecs.ecs import expressions
 from kube_ecs.resources import names
@@ -117,3 +118,24 @@ def topology_spread(strategies: list[dict], selector: dict[str, str]) -> list[di
         }
         for key in dict.fromkeys(keys)
     ]
+
+
+# Labels in Kubernetes' own domains describe the node to Kubernetes; ECS users query the built-in
+# attributes for those facts. Every other label is a custom attribute, as node_label maps it back.
+_KUBERNETES_DOMAIN = re.compile(r"^([^/]*\.)?(kubernetes\.io|k8s\.io)/")
+
+
+def node_attributes(labels: dict[str, str]) -> list[dict]:
+    """A node's labels as ECS attributes ([{name, value}]), the inverse of node_label: the built-ins
+    from the well-known labels (architecture in ECS's spelling), then the custom ones (name only
+    where the value is empty, as ECS lists a valueless attribute)."""
+    ecs_arch = {arch: ecs for ecs, arch in _ARCH.items()}
+    found = []
+    for attribute, label in _NODE_LABELS.items():
+        value = labels.get(label)
+        if value:
+            found.append({"name": attribute, "value": ecs_arch.get(value, value) if label == ARCH_LABEL else value})
+    for key, value in sorted(labels.items()):
+        if not _KUBERNETES_DOMAIN.match(key):
+            found.append({"name": key, "value": value} if value else {"name": key})
+    return found

@@ -1,5 +1,6 @@
 import asyncio
 import logging
+from typing import Any
 
 import kopf
 import pytest
@@ -16,7 +17,7 @@ def task(name, running=True, terminating=False):
 def test_cluster_counts_from_indexes():
     tasks = {("demo", "cats"): [task("a"), task("b", running=False), task("c", terminating=True)],
              ("other", "x"): [task("d")]}
-    found = clusters.counts("demo", {"demo": ["cats", "dogs"]}, tasks, {"ready": ["node-1"]})
+    found = clusters.counts("demo", {"demo": ["cats", "dogs"]}, tasks, {"node-1": [{}]})
     assert found == clusters.Counts(services=2, running=1, pending=1, instances=1)
     assert clusters.counts("empty", {}, {}, {}) == clusters.Counts()
 
@@ -109,3 +110,18 @@ def test_a_stopping_daemon_does_not_unregister_its_successor():
 def test_one_value_per_key_indexes_as_dicts():
     assert common.values({"demo": ["demo"], "x": ["y"]}) == {"demo": "demo", "x": "y"}
 
+
+def test_container_instance_indexes_keep_ec2_nodes_and_bound_pods():
+    from kube_ecs.handlers import container_instances
+
+    # Called as Kopf calls them, with only the keyword arguments they use (hence Any, not Kopf's types).
+    nodes: Any = container_instances.container_instance_nodes
+    pods: Any = container_instances.pods_by_node
+    worker = {"metadata": {"name": "w", "uid": "u", "labels": {"ecs.kube-ecs.dev/node-pool": "ec2"}}, "status": {}}
+    fargate = {"metadata": {"name": "f", "uid": "v", "labels": {"ecs.kube-ecs.dev/node-pool": "fargate"}}}
+    assert list(nodes(name="w", body=worker)) == ["w"]
+    assert nodes(name="f", body=fargate) == {}
+    pod = {"metadata": {"name": "p", "namespace": "demo"}, "spec": {"nodeName": "w", "containers": []},
+           "status": {"phase": "Running"}}
+    assert list(pods(body=pod)) == ["w"]
+    assert pods(body={**pod, "spec": {"containers": []}}) == {}
