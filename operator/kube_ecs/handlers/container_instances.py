@@ -18,7 +18,7 @@ from kube_ecs import API_VERSION
 from kube_ecs.handlers import common
 from kube_ecs.reconcile.container_instances import drain, ensure_view, pod_on_node, slim_node, usage, view_ref
 from kube_ecs.reconcile.kube import api_error_message
-from kube_ecs.resources.container_instance import container_instance_status, is_container_instance
+from kube_ecs.resources.container_instance import container_instance_status, is_container_instance_node
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ REFRESH_SECONDS = 3.0
 @kopf.index("v1", "nodes")
 def container_instance_nodes(name: str, body: kopf.Body, **_) -> dict:
     node = dict(body)
-    return {name: slim_node(node)} if is_container_instance(node) else {}
+    return {name: slim_node(node)} if is_container_instance_node(node) else {}
 
 
 @kopf.index("v1", "pods")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kube_ecs.ecs.validate import check_capacity_provider
 from kube_ecs.reconcile.conditions import Condition, merge
-from kube_ecs.resources.capacity import EC2_POOL
+from kube_ecs.resources.capacity import is_container_instance
 
 
 def spec_of(body: dict) -> tuple[dict | None, list[str], list[str]]:
@@ -17,8 +17,9 @@ def spec_of(body: dict) -> tuple[dict | None, list[str], list[str]]:
 
 
 def pool_nodes(selector: dict[str, str], nodes: dict[str, dict[str, str]]) -> list[str]:
-    """The nodes (`nodes`: name → labels) whose labels `selector` matches, sorted."""
-    return sorted(name for name, labels in nodes.items() if all(labels.get(k) == v for k, v in selector.items()))
+    """The container instances (`nodes`: name → labels) whose labels `selector` matches, sorted."""
+    return sorted(name for name, labels in nodes.items()
+                  if is_container_instance(labels) and all(labels.get(k) == v for k, v in selector.items()))
 
 
 def capacity_provider_status(*, body: dict, nodes: dict[str, dict[str, str]], now: str) -> dict:
@@ -31,7 +32,7 @@ def capacity_provider_status(*, body: dict, nodes: dict[str, dict[str, str]], no
         wanted = Condition("Ready", False, "InvalidParameter", "InvalidParameterException: " + "; ".join(problems))
         members: list[str] = []
     else:
-        members = pool_nodes(spec.get("nodeSelector") or EC2_POOL, nodes)
+        members = pool_nodes(spec.get("nodeSelector") or {}, nodes)
         wanted = Condition("Ready", bool(members), "Active" if members else "NoNodes",
                            f"{len(members)} nodes in the pool." if members else
                            "No node matches the nodeSelector: tasks on this provider stay PENDING.")
@@ -39,7 +40,7 @@ def capacity_provider_status(*, body: dict, nodes: dict[str, dict[str, str]], no
         "observedGeneration": generation,
         "name": body["metadata"]["name"],
         "status": "ACTIVE" if spec is not None else "INACTIVE",
-        "nodeSelector": (spec.get("nodeSelector") or EC2_POOL) if spec is not None else {},
+        "nodeSelector": (spec.get("nodeSelector") or {}) if spec is not None else {},
         "nodes": len(members),
         "warnings": warnings,
         "conditions": merge(previous.get("conditions"), [wanted], generation=generation, now=now),

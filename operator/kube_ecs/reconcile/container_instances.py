@@ -25,7 +25,7 @@ from kube_ecs.resources.container_instance import (
     KIND,
     Usage,
     build_container_instance,
-    is_container_instance,
+    is_container_instance_node,
     pod_requests,
 )
 
@@ -113,7 +113,7 @@ def ensure_view(client: Client, node: dict) -> Applied | None:
     """The view of a container instance exists; a node that stopped being one (moved to the Fargate
     pool) loses its view. A view is only ever touched if its Node controls it."""
     ref = view_ref(node["metadata"]["name"])
-    if is_container_instance(node):
+    if is_container_instance_node(node):
         return apply_child(client, build_container_instance(node))
     live = client.get(ref)
     if live is not None and controller_uid(live) == node["metadata"]["uid"]:

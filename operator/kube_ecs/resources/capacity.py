@@ -1,13 +1,16 @@
 """Capacity providers as node pools: how many of a Service's tasks each provider runs, and on which
 nodes (docs/capacity.md). Pure.
 
-The cluster's nodes are labelled `ecs.kube-ecs.dev/node-pool`: `ec2` for EC2 container instances,
-`fargate` for the Fargate pool, which is also tainted `ecs.kube-ecs.dev/fargate=true:NoSchedule` so
-that nothing but Fargate tasks lands there.
+EC2 capacity is every node but the control plane's and the Fargate pool's: the container instances,
+with no labelling needed on any cluster. The Fargate pool is labelled `ecs.kube-ecs.dev/node-pool:
+fargate` and tainted `ecs.kube-ecs.dev/fargate=true:NoSchedule`, so that nothing but Fargate tasks
+lands there; the control plane's own taint keeps tasks off it. (Our kind cluster also labels its EC2
+nodes `ecs.kube-ecs.dev/node-pool: ec2`, for people and for CapacityProviders' nodeSelectors.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,9 +23,8 @@ FARGATE_TAINT = f"{GROUP}/fargate"
 # On the pods of a Service run by a strategy, and in the selector of each of its Deployments when
 # there are several (their pods must not overlap).
 CAPACITY_PROVIDER_LABEL = f"{GROUP}/capacity-provider"
-# An EC2 CapacityProvider without a nodeSelector, and the EC2 launch type, use these nodes.
-EC2_POOL = {NODE_POOL_LABEL: "ec2"}
 FARGATE_POOL = {NODE_POOL_LABEL: "fargate"}
+CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 _FARGATE_TOLERATION = {"key": FARGATE_TAINT, "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
 
@@ -55,14 +57,21 @@ def split(desired: int, strategy: list[dict]) -> list[tuple[str, int]]:
     return [(provider, count + placed.get(provider, 0)) for provider, count in counts.items()]
 
 
+def is_container_instance(labels: Mapping[str, str]) -> bool:
+    """A node of EC2 capacity (an ECS container instance), by its labels."""
+    return labels.get(NODE_POOL_LABEL) != FARGATE_POOL[NODE_POOL_LABEL] and \
+        not any(key in labels for key in CONTROL_PLANE_LABELS)
+
+
 def pool(provider: str | None, providers: dict[str, dict]) -> dict:
-    """{nodeSelector, tolerations?} of the nodes `provider` runs tasks on: FARGATE and FARGATE_SPOT on
+    """{nodeSelector?, tolerations?} of the nodes `provider` runs tasks on: FARGATE and FARGATE_SPOT on
     the Fargate pool (tolerating its taint), a CapacityProvider (`providers`: name → normalized spec)
-    on the nodes its nodeSelector picks, None (the EC2 launch type) on the EC2 pool."""
+    on the container instances its nodeSelector picks, None (the EC2 launch type) on any container
+    instance (no selector: the taints keep the pods off the others)."""
     if provider in FARGATE_PROVIDERS:
         return {"nodeSelector": dict(FARGATE_POOL), "tolerations": [dict(_FARGATE_TOLERATION)]}
     selector = providers[provider].get("nodeSelector") if provider is not None else None
-    return {"nodeSelector": dict(selector or EC2_POOL)}
+    return {"nodeSelector": dict(selector)} if selector else {}
 
 
 def launch_type_pool(launch_type: str) -> dict:
@@ -105,8 +114,9 @@ def place(template: dict, target: Target) -> dict:
     """Pod template `template` on `target`'s pool: its nodeSelector added to the template's own
     (runtimePlatform's arch and os), its tolerations, and a label naming the provider (status counts
     tasks per provider by it)."""
-    spec = {**template["spec"], "nodeSelector": {**template["spec"].get("nodeSelector", {}),
-                                                 **target.pool["nodeSelector"]}}
+    spec = dict(template["spec"])
+    if target.pool.get("nodeSelector"):
+        spec["nodeSelector"] = {**spec.get("nodeSelector", {}), **target.pool["nodeSelector"]}
     if target.pool.get("tolerations"):
         spec["tolerations"] = [*template["spec"].get("tolerations", []), *target.pool["tolerations"]]
     metadata = template["metadata"]

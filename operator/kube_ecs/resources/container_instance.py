@@ -15,13 +15,10 @@ from decimal import Decimal
 from kubernetes.utils import parse_quantity
 
 from kube_ecs import API_VERSION, GROUP
-from kube_ecs.resources import meta
+from kube_ecs.resources import capacity, meta
 from kube_ecs.resources.placement import ZONE_LABEL, node_attributes
 
 KIND = "ContainerInstance"
-NODE_POOL_LABEL = f"{GROUP}/node-pool"
-FARGATE_POOL = "fargate"
-CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 REGION_LABEL = "topology.kubernetes.io/region"
 # ARNs need an account; a cluster has none, so every ARN kube-ecs writes uses this one.
 ACCOUNT = "000000000000"
@@ -30,9 +27,8 @@ _AWS_ZONE = re.compile(r"^([a-z]{2}(-[a-z]+)+-\d+)[a-z]$")
 MIB = 1024 * 1024
 
 
-def is_container_instance(node: dict) -> bool:
-    labels = node.get("metadata", {}).get("labels") or {}
-    return labels.get(NODE_POOL_LABEL) != FARGATE_POOL and not any(key in labels for key in CONTROL_PLANE_LABELS)
+def is_container_instance_node(node: dict) -> bool:
+    return capacity.is_container_instance(node.get("metadata", {}).get("labels") or {})
 
 
 @dataclass(frozen=True)

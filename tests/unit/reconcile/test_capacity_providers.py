@@ -8,7 +8,7 @@ NODES = {
     "worker": {"ecs.kube-ecs.dev/node-pool": "ec2", "node.kubernetes.io/instance-type": "m5.large"},
     "worker2": {"ecs.kube-ecs.dev/node-pool": "ec2", "node.kubernetes.io/instance-type": "c5.xlarge"},
     "worker3": {"ecs.kube-ecs.dev/node-pool": "fargate", "node.kubernetes.io/instance-type": "fargate"},
-    "control-plane": {},
+    "control-plane": {"node-role.kubernetes.io/control-plane": ""},
 }
 
 
@@ -16,11 +16,11 @@ def provider(spec: dict | None = None, name: str = "compute") -> dict:
     return {"metadata": {"name": name, "generation": 1}, "spec": spec or {}}
 
 
-def test_the_default_pool_is_the_ec2_nodes():
+def test_the_default_pool_is_every_container_instance():
     status = capacity_provider_status(body=provider({"autoScalingGroupProvider": {"autoScalingGroupArn": "arn"}}),
                                       nodes=NODES, now="t")
     assert (status["name"], status["status"], status["nodes"]) == ("compute", "ACTIVE", 2)
-    assert status["nodeSelector"] == {"ecs.kube-ecs.dev/node-pool": "ec2"}
+    assert status["nodeSelector"] == {}
     assert status["conditions"][0]["status"] == "True"
 
 

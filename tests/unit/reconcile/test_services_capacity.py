@@ -100,9 +100,9 @@ def test_fargate_refuses_a_task_definition_it_cannot_run():
     assert "networkMode: Fargate only supports network mode 'awsvpc'." in degraded(outcome)["message"]
 
 
-def test_a_daemon_service_runs_on_the_ec2_pool_whatever_the_default():
+def test_a_daemon_service_runs_on_every_container_instance_whatever_the_default():
     client = FakeClient()
     outcome = run(client, service(schedulingStrategy="DAEMON", desiredCount=None), taskdef=BRIDGE)
     daemonset = client.objects[Ref("apps/v1", "DaemonSet", "cats", "demo")]
-    assert daemonset["spec"]["template"]["spec"]["nodeSelector"] == {"ecs.kube-ecs.dev/node-pool": "ec2"}
+    assert "nodeSelector" not in daemonset["spec"]["template"]["spec"]
     assert outcome.status["launchType"] == "EC2"

@@ -8,8 +8,8 @@ from kube_ecs.ecs.capacity import Effective
 from kube_ecs.resources import build_service_manifests
 from kube_ecs.resources.capacity import (
     CAPACITY_PROVIDER_LABEL,
-    EC2_POOL,
     FARGATE_TAINT,
+    is_container_instance,
     launch_type_pool,
     place,
     pool,
@@ -78,15 +78,23 @@ def test_pools():
     assert pool("FARGATE", {}) == fargate
     providers = {"big": {"nodeSelector": {"node.kubernetes.io/instance-type": "c5.xlarge"}}, "plain": {}}
     assert pool("big", providers) == {"nodeSelector": {"node.kubernetes.io/instance-type": "c5.xlarge"}}
-    assert pool("plain", providers) == {"nodeSelector": EC2_POOL}
-    assert pool(None, {}) == {"nodeSelector": EC2_POOL}
+    # Any container instance: the Fargate pool's and the control plane's taints keep EC2 tasks off them.
+    assert pool("plain", providers) == {}
+    assert pool(None, {}) == {}
     assert launch_type_pool("FARGATE") == fargate
-    assert [launch_type_pool(t) for t in ("EC2", "EXTERNAL", "MANAGED_INSTANCES")] == [{"nodeSelector": EC2_POOL}] * 3
+    assert [launch_type_pool(t) for t in ("EC2", "EXTERNAL", "MANAGED_INSTANCES")] == [{}] * 3
 
 
 def test_pools_are_fresh_copies():
-    pool(None, {})["nodeSelector"]["x"] = "y"
-    assert pool(None, {}) == {"nodeSelector": EC2_POOL}
+    pool("FARGATE", {})["nodeSelector"]["x"] = "y"
+    assert pool("FARGATE", {})["nodeSelector"] == {"ecs.kube-ecs.dev/node-pool": "fargate"}
+
+
+def test_container_instances_are_all_nodes_but_the_control_plane_and_fargate():
+    assert is_container_instance({})  # any plain worker, on any cluster
+    assert is_container_instance({"ecs.kube-ecs.dev/node-pool": "ec2"})
+    assert not is_container_instance({"ecs.kube-ecs.dev/node-pool": "fargate"})
+    assert not is_container_instance({"node-role.kubernetes.io/control-plane": ""})
 
 
 def test_workload_names():
@@ -134,9 +142,9 @@ def test_service_manifests_with_an_ec2_capacity_provider():
     assert deployments["web-big"]["selector"]["matchLabels"][CAPACITY_PROVIDER_LABEL] == "big"
 
 
-def test_daemon_services_run_on_the_ec2_pool():
+def test_daemon_services_run_on_every_container_instance():
     [daemonset, *_] = build_service_manifests(service=DAEMON_SERVICE, service_name="agent", taskdef=DAEMON_TASKDEF,
                                               family="agent", revision=1, namespace="demo", cluster="demo")
     assert daemonset["kind"] == "DaemonSet"
-    assert daemonset["spec"]["template"]["spec"]["nodeSelector"] == EC2_POOL
+    assert "nodeSelector" not in daemonset["spec"]["template"]["spec"]
     assert "tolerations" not in daemonset["spec"]["template"]["spec"]

@@ -5,7 +5,7 @@ from kube_ecs.resources.container_instance import (
     container_instance_status,
     cpu_units,
     instance_id,
-    is_container_instance,
+    is_container_instance_node,
     pod_requests,
 )
 from kube_ecs.resources.placement import member_of_terms, node_attributes
@@ -34,10 +34,10 @@ def node(name="worker", labels=None, unschedulable=False, ready=True, cpu="2", m
 
 
 def test_container_instances_are_the_nodes_outside_control_plane_and_fargate():
-    assert is_container_instance(node())
-    assert is_container_instance(node(labels={}))  # any plain worker, on any cluster
-    assert not is_container_instance(node(labels={"node-role.kubernetes.io/control-plane": ""}))
-    assert not is_container_instance(node(labels={"ecs.kube-ecs.dev/node-pool": "fargate"}))
+    assert is_container_instance_node(node())
+    assert is_container_instance_node(node(labels={}))  # any plain worker, on any cluster
+    assert not is_container_instance_node(node(labels={"node-role.kubernetes.io/control-plane": ""}))
+    assert not is_container_instance_node(node(labels={"ecs.kube-ecs.dev/node-pool": "fargate"}))
 
 
 def test_pod_requests_follow_the_schedulers_rule():
