@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from kubernetes.utils import parse_quantity
 
-from kube_ecs import API_VERSION, GROUP
+from kube_ecs import API_VERSION
 from kube_ecs.resources import capacity, meta
 from kube_ecs.resources.placement import ZONE_LABEL, node_attributes
 
