@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from cluster import App, apply, events_for, get, kubectl, wait_for
+from cluster import App, apply, events_for, get, items, kubectl, wait_for
 from kubernetes.utils import parse_quantity
 from test_operator import operator_healthy  # noqa: F401 - the module's autouse fixture: operator up, no restarts
 
@@ -26,7 +26,7 @@ MIB = 1024 * 1024
 
 
 def nodes() -> list[dict]:
-    return get("nodes")["items"]
+    return items("nodes")
 
 
 def ec2_nodes() -> dict[str, dict]:
@@ -34,11 +34,17 @@ def ec2_nodes() -> dict[str, dict]:
 
 
 def views() -> dict[str, dict]:
-    return {v["metadata"]["name"]: v for v in get(CI)["items"]}
+    return {v["metadata"]["name"]: v for v in items(CI)}
 
 
 def view_status(name: str) -> dict:
     return (get(CI, name) or {}).get("status") or {}
+
+
+def taint_keys(node: str) -> set[str]:
+    found = get("node", node)
+    assert found is not None, f"node {node} not found"
+    return {t["key"] for t in found["spec"].get("taints") or []}
 
 
 def resource(status: dict, field: str, name: str) -> int:
@@ -50,7 +56,7 @@ def attribute(status: dict, name: str) -> str | None:
 
 
 def task_pods(namespace: str, service: str) -> list[dict]:
-    pods = get("pods", "-n", namespace, "-l", f"ecs.kube-ecs.dev/service={service}")["items"]
+    pods = items("pods", "-n", namespace, "-l", f"ecs.kube-ecs.dev/service={service}")
     return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
 
 
@@ -106,7 +112,7 @@ def test_one_view_per_ec2_node_with_its_resources_and_attributes(app: App):
     assert "CPU REMAINING" in printed and all(name in printed for name in expected)
     # Every Cluster counts the container instances, not the control plane or the Fargate pool.
     app.create_cluster()
-    wait_for("registeredContainerInstancesCount", lambda: get("clusters.ecs.kube-ecs.dev", app.name), timeout=60,
+    wait_for("registeredContainerInstancesCount", lambda: get("clusters.ecs.kube-ecs.dev", app.name) or {}, timeout=60,
              until=lambda c: c["status"].get("registeredContainerInstancesCount") == len(expected))
 
 
@@ -127,14 +133,14 @@ def test_cordon_drains_service_tasks_and_uncordon_reactivates(app: App):
         wait_for(f"{node} DRAINING", lambda: view_status(node).get("status") == "DRAINING", timeout=30)
         wait_for(f"no task of {app.name} left on {node}", lambda: task_pods(app.namespace, app.name), timeout=120,
                  until=lambda pods: pods and all(p["spec"].get("nodeName") != node for p in pods))
-        status = wait_for("the Service back to all its tasks elsewhere", app.ready, timeout=120,
+        status = wait_for("the Service back to all its tasks elsewhere", lambda: app.ready() or {}, timeout=120,
                           until=lambda s: s["runningCount"] == s["desiredCount"] == 2)
         assert status["pendingCount"] == 0
         assert wait_for(f"{node} with no running task", lambda: view_status(node), timeout=30,
                         until=lambda s: s["runningTasksCount"] == 0)
         assert any(e["reason"] == "TaskStopping" for e in events_for(None, node))
         # No DAEMON task was there: the node is not tainted.
-        assert DRAINING_TAINT not in {t["key"] for t in get("node", node)["spec"].get("taints") or []}
+        assert DRAINING_TAINT not in taint_keys(node)
     wait_for(f"{node} ACTIVE again", lambda: view_status(node).get("status") == "ACTIVE", timeout=30)
 
 
@@ -149,9 +155,8 @@ def test_daemon_tasks_stop_on_a_draining_instance_and_come_back(app: App):
     wait_for(f"a DAEMON task on {node}", on_node, timeout=120)
     with cordoned(node):
         wait_for(f"the DAEMON task gone from {node}", on_node, timeout=120, until=lambda pods: pods == [])
-        assert DRAINING_TAINT in {t["key"] for t in get("node", node)["spec"].get("taints") or []}
+        assert DRAINING_TAINT in taint_keys(node)
         time.sleep(container_instances.REFRESH_SECONDS * 2)
         assert on_node() == [], "the DaemonSet restarted its task on the draining node"
-    wait_for(f"the taint gone from {node}", lambda: DRAINING_TAINT not in
-             {t["key"] for t in get("node", node)["spec"].get("taints") or []}, timeout=30)
+    wait_for(f"the taint gone from {node}", lambda: DRAINING_TAINT not in taint_keys(node), timeout=30)
     wait_for(f"the DAEMON task back on {node}", on_node, timeout=120)

@@ -58,7 +58,8 @@ def _refresh(body: dict, node: dict, pods: list, tasks: dict, memo: kopf.Memo) -
     common.post(body, drained.events)
 
 
-@kopf.timer(API_VERSION, "containerinstances", interval=REFRESH_SECONDS)
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.timer(API_VERSION, "containerinstances", interval=REFRESH_SECONDS)  # type: ignore[arg-type]
 async def container_instance_refresh(name: str, body: kopf.Body, memo: kopf.Memo,
                                      container_instance_nodes: kopf.Index, pods_by_node: kopf.Index,
                                      tasks_by_service: kopf.Index, **_) -> None:

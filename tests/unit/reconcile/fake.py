@@ -8,12 +8,16 @@ longer sends, unless another manager set them too; a field whose value it change
 manager that owned it (force, as `Kube.apply` asks). Lists Kubernetes merges by key
 (x-kubernetes-list-map-keys, e.g. containers by name) are merged item by item; other lists are atomic.
 A field nobody manages (set in the constructor or straight in `objects`) is never removed by an apply.
+
+The Eviction API is modelled minimally: an eviction deletes the pod (if stored) and is recorded in
+`evicted`; one of `refuse_evictions` is refused, as a PodDisruptionBudget would (429: `evict` is False).
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Iterable
 from typing import Any, TypeGuard
 
 from kube_ecs.reconcile.kube import FIELD_MANAGER, Conflict, NotFound, Ref
@@ -109,11 +113,13 @@ def _remove(obj: dict, path: Path) -> None:
 
 
 class FakeClient:
-    def __init__(self, *objects: dict):
+    def __init__(self, *objects: dict, refuse_evictions: Iterable[str] = ()):
         self.objects: dict[Ref, dict] = {}
         # Ref → manager → the fields it set (only fields still present).
         self.managed: dict[Ref, dict[Manager, set[Path]]] = {}
         self.writes: list[tuple[str, Ref]] = []
+        self.evicted: list[str] = []  # the names of the pods evicted, in order
+        self.refuse_evictions = set(refuse_evictions)
         self._uids = itertools.count(1)
         for obj in objects:
             self._store(copy.deepcopy(obj))
@@ -195,3 +201,14 @@ class FakeClient:
         return [copy.deepcopy(obj) for ref, obj in self.objects.items()
                 if (ref.api_version, ref.kind) == (api_version, kind) and (namespace is None or ref.namespace == namespace)
                 and all((obj["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]
+
+    def evict(self, namespace: str, name: str) -> bool:
+        """As `Kube.evict`: True once evicted (a pod already gone counts too), False when refused."""
+        if name in self.refuse_evictions:
+            return False
+        ref = Ref("v1", "Pod", name, namespace)
+        self.writes.append(("evict", ref))
+        self.objects.pop(ref, None)
+        self.managed.pop(ref, None)
+        self.evicted.append(name)
+        return True

@@ -18,21 +18,6 @@ from kube_ecs.resources.container_instance import Usage
 from .fake import FakeClient
 
 
-class EvictingClient(FakeClient):
-    """The fake API server with the Eviction API: an evicted pod is recorded (and `refuse` ones are
-    held back, as a PodDisruptionBudget would)."""
-
-    def __init__(self, *objects, refuse=()):
-        super().__init__(*objects)
-        self.evicted, self.refuse = [], set(refuse)
-
-    def evict(self, namespace, name):
-        if name in self.refuse:
-            return False
-        self.evicted.append(name)
-        return True
-
-
 def node(name="worker", labels=None, unschedulable=False, taints=None, uid="u-worker"):
     spec = {"unschedulable": True} if unschedulable else {}
     if taints:
@@ -66,19 +51,26 @@ def deployment(replicas=3, max_unavailable=0, available=None):
             "status": {"availableReplicas": replicas if available is None else available}}
 
 
+def on_a_node(pod: dict) -> PodOnNode:
+    """pod_on_node of a pod the test expects to hold something on its node."""
+    found = pod_on_node(pod)
+    assert found is not None
+    return found
+
+
 def test_pod_on_node_keeps_requests_and_the_task():
-    found = pod_on_node(pod("web-5d8f-a"))
+    found = on_a_node(pod("web-5d8f-a"))
     assert (found.cpu_millicores, found.memory_bytes) == (250, 512 * 1024 * 1024)
-    assert found.task.running and found.service == "web" and found.workload == ("Deployment", "web")
-    other = pod_on_node(pod("sys", managed=False))
+    assert found.running and found.service == "web" and found.workload == ("Deployment", "web")
+    other = on_a_node(pod("sys", managed=False))
     assert other.task is None and other.cpu_millicores == 250
     assert pod_on_node(pod("done", phase="Succeeded")) is None
     assert pod_on_node(pod("unbound", node_name="")) is None
-    assert pod_on_node(pod("agent-x", owner=("DaemonSet", "agent"))).workload == ("DaemonSet", "agent")
+    assert on_a_node(pod("agent-x", owner=("DaemonSet", "agent"))).workload == ("DaemonSet", "agent")
 
 
 def test_usage_counts_every_pod_and_kube_ecs_tasks_by_state():
-    pods = [pod_on_node(p) for p in (pod("a"), pod("b", ready=False, phase="Pending"), pod("sys", managed=False))]
+    pods = [on_a_node(p) for p in (pod("a"), pod("b", ready=False, phase="Pending"), pod("sys", managed=False))]
     assert usage(pods) == Usage(cpu_millicores=750, memory_bytes=1536 * 1024 * 1024, running_tasks=1, pending_tasks=1)
 
 
@@ -87,21 +79,28 @@ def test_slim_node_drops_what_the_view_never_reads():
     assert "images" not in slim["status"] and [c["type"] for c in slim["status"]["conditions"]] == ["Ready"]
 
 
+def view_action(client: FakeClient, node: dict) -> str:
+    """What ensure_view did with the view of a container instance (one it keeps a view of)."""
+    applied = ensure_view(client, node)
+    assert applied is not None
+    return applied.action
+
+
 def test_view_is_made_once_and_removed_when_the_node_leaves_the_ec2_pool():
-    client = EvictingClient()
-    assert ensure_view(client, node()).action == "created"
+    client = FakeClient()
+    assert view_action(client, node()) == "created"
     view = client.objects[view_ref("worker")]
     assert view["metadata"]["ownerReferences"][0]["uid"] == "u-worker" and HASH_ANNOTATION in view["metadata"]["annotations"]
     client.writes.clear()
-    assert ensure_view(client, node()).action == "unchanged" and client.writes == []
+    assert view_action(client, node()) == "unchanged" and client.writes == []
     ensure_view(client, node(labels={"ecs.kube-ecs.dev/node-pool": "fargate"}))
     assert view_ref("worker") not in client.objects
 
 
 def test_a_view_of_a_node_with_the_same_name_is_not_touched():
-    client = EvictingClient()
+    client = FakeClient()
     ensure_view(client, node(uid="old"))
-    assert ensure_view(client, node(uid="new")).action == "conflict"
+    assert view_action(client, node(uid="new")) == "conflict"
     ensure_view(client, node(uid="new", labels={"node-role.kubernetes.io/control-plane": ""}))
     assert view_ref("worker") in client.objects
 
@@ -146,7 +145,7 @@ def test_a_lower_minimum_healthy_drains_several_at_once_and_pending_tasks_go_at_
 
 
 def test_drain_evicts_within_the_budget_and_remembers_what_it_evicted():
-    client = EvictingClient(deployment(replicas=2, max_unavailable=0))
+    client = FakeClient(deployment(replicas=2, max_unavailable=0))
     pods = on_node("a", "b")
     tasks = {("demo", "web"): [task("a"), task("b")]}
     drained = drain(client, slim_node(node(unschedulable=True)), pods, tasks=tasks, evicted=set())
@@ -157,7 +156,7 @@ def test_drain_evicts_within_the_budget_and_remembers_what_it_evicted():
 
 
 def test_a_refused_eviction_is_retried_on_a_later_pass():
-    client = EvictingClient(deployment(replicas=2, max_unavailable=0), refuse={"a"})
+    client = FakeClient(deployment(replicas=2, max_unavailable=0), refuse_evictions={"a"})
     drained = drain(client, slim_node(node(unschedulable=True)), on_node("a"), tasks={("demo", "web"): [task("a"), task("b")]},
                     evicted=set())
     assert drained.evicted == set() and drained.events == []
@@ -165,10 +164,10 @@ def test_a_refused_eviction_is_retried_on_a_later_pass():
 
 def test_daemon_tasks_stop_last_behind_a_taint_which_goes_on_uncordon():
     daemon = [PodOnNode("demo", "agent-x", 0, 0, task=task("agent-x"), service="agent", workload=("DaemonSet", "agent"))]
-    client = EvictingClient(node(unschedulable=True))
+    client = FakeClient(node(unschedulable=True))
     cordoned = slim_node(node(unschedulable=True))
     # A replica task still there: the daemon task stays.
-    client_with_replicas = EvictingClient(deployment(replicas=1), node(unschedulable=True))
+    client_with_replicas = FakeClient(deployment(replicas=1), node(unschedulable=True))
     drain(client_with_replicas, cordoned, daemon + on_node("a"), tasks={("demo", "web"): [task("a")]}, evicted=set())
     assert client_with_replicas.evicted == ["a"]
     # Replicas gone: taint first, then stop the daemon task.
@@ -183,6 +182,14 @@ def test_daemon_tasks_stop_last_behind_a_taint_which_goes_on_uncordon():
 
 
 def test_an_active_instance_without_our_taint_is_left_alone():
-    client = EvictingClient(node())
+    client = FakeClient(node())
     assert drain(client, slim_node(node()), on_node("a"), tasks={}, evicted={"gone"}).evicted == set()
     assert client.writes == [] and client.evicted == []
+
+
+def test_the_fake_eviction_deletes_the_pod_unless_refused():
+    stored = {"apiVersion": "v1", "kind": "Pod", **pod("a")}
+    client = FakeClient(stored, {**stored, "metadata": {**stored["metadata"], "name": "b"}}, refuse_evictions={"b"})
+    assert client.evict("demo", "a") and not client.evict("demo", "b")
+    assert Ref("v1", "Pod", "a", "demo") not in client.objects and Ref("v1", "Pod", "b", "demo") in client.objects
+    assert client.evicted == ["a"] and client.writes == [("evict", Ref("v1", "Pod", "a", "demo"))]
