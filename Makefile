@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up lint test test-unit cluster cluster-down images deploy undeploy run sample crds bench bench-cluster
+.PHONY: help venv up lint test test-unit cluster cluster-down images push deploy undeploy run sample crds bench bench-cluster
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ cluster: ## kind cluster `kube-ecs` (builds offline images when it cannot pull)
 
 cluster-down: ## delete the kind cluster
 	hack/cluster-down.sh
+
+push: ## tag + push a local image to the cluster's registry: make push IMAGE=kube-ecs/cats:2 [AS=localhost:5001/cats:2]
+	hack/push.sh "$(IMAGE)" $(AS)
 
 images: ## build the sample app images and load them into the cluster
 	hack/app-images.sh
