@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "Cluster": ("clusters", False),
     "TaskDefinition": ("taskdefinitions", False),
     "TaskDefinitionRevision": ("taskdefinitionrevisions", False),
+    "ValidatingWebhookConfiguration": ("validatingwebhookconfigurations", False),
 }
 # Our own "Service" kind shares its name with the core one; the apiVersion tells them apart.
 ECS_SERVICE = (API_VERSION, "Service")
