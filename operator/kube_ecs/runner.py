@@ -51,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
 
     import kube_ecs.handlers  # noqa: F401
 
+    if args.metrics:
+        from kube_ecs import metrics
+        from kube_ecs.handlers import wakers
+
+        metrics.watch_daemons(lambda: wakers._wakers)
+        metrics.serve(args.metrics)
     kopf.configure(verbose=args.verbose)
     # Probes hit the liveness endpoint every few seconds; their access lines would drown the log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -64,5 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the operator against the current kube context")
     parser.add_argument("--liveness", default="http://0.0.0.0:8080/healthz",
                         help="health endpoint for the pod's probes, '' for none (default: %(default)s)")
+    parser.add_argument("--metrics", default="",
+                        help="host:port to serve Prometheus metrics on, e.g. 0.0.0.0:9090; '' (the default): none")
     parser.add_argument("--verbose", action="store_true", help="log every event Kopf handles")
     parser.set_defaults(func=run)
