@@ -1,0 +1,71 @@
+"""Validating admission: ECS's own refusals at `kubectl apply` time, and a Cluster's Namespace made
+before the next document of the same apply needs it. Registered only when the webhook server runs
+(`kube-ecs run --webhook`); the paths are the handler ids, as manifests/operator/webhook.yaml names them.
+
+What only the operator can know (a missing Secret, an unknown revision, a missing Cluster) is not
+checked here: it goes on to status and Events.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+from kubernetes.client.exceptions import ApiException
+
+from kube_ecs import API_VERSION, metrics
+from kube_ecs.handlers import common
+from kube_ecs.reconcile.clusters import ensure_namespace
+from kube_ecs.reconcile.kube import api_error_message
+from kube_ecs.reconcile.services import ServiceError, normalized_spec
+from kube_ecs.reconcile.taskdefinitions import normalized
+
+log = logging.getLogger(__name__)
+# 422, as the API server answers a schema violation: the request, not the server, is at fault.
+INVALID = 422
+
+
+def _spec_unchanged(operation: str, old: kopf.Body | None, new: kopf.Body | None) -> bool:
+    """Kopf's own writes (finalizers, annotations) and deletions are UPDATEs that leave the spec alone:
+    an object stored while the webhook was down must not block them."""
+    return operation == "UPDATE" and old is not None and new is not None and old.get("spec") == new.get("spec")
+
+
+@kopf.on.validate(API_VERSION, "taskdefinitions", id="taskdefinitions", operations=["CREATE", "UPDATE"])
+@metrics.admission("TaskDefinition")
+def validate_task_definition(body: kopf.Body, operation: str, old: kopf.Body | None, new: kopf.Body | None,
+                             warnings: list[str], **_) -> None:
+    if _spec_unchanged(operation, old, new):
+        return
+    _, problems, notes = normalized(dict(body))
+    # kubectl prints these as "Warning: ..." lines: fields accepted but ignored on Kubernetes.
+    warnings.extend(notes)
+    if problems:
+        # The wording of the TaskDefinition's Ready condition, as RegisterTaskDefinition would refuse it.
+        raise kopf.AdmissionError("ClientException: " + "; ".join(problems), code=INVALID)
+
+
+@kopf.on.validate(API_VERSION, "services", id="services", operations=["CREATE", "UPDATE"])
+@metrics.admission("Service")
+def validate_service(body: kopf.Body, operation: str, old: kopf.Body | None, new: kopf.Body | None,
+                     warnings: list[str], **_) -> None:
+    if _spec_unchanged(operation, old, new):
+        return
+    try:
+        warnings.extend(normalized_spec(dict(body))[1])
+    except ServiceError as e:
+        raise kopf.AdmissionError(str(e), code=INVALID) from e
+
+
+@kopf.on.validate(API_VERSION, "clusters", id="clusters", operations=["CREATE"], side_effects=True)
+@metrics.admission("Cluster")
+def create_cluster_namespace(body: kopf.Body, dryrun: bool, **_) -> None:
+    """The Namespace now, so a Service further down the same file finds it. A validating webhook sees
+    the object with its uid already set, so the Namespace is owned as the Cluster handler would own it.
+    A failure admits anyway: the Cluster's reconcile makes the Namespace and reports what went wrong."""
+    if dryrun:
+        return
+    try:
+        ensure_namespace(common.client(), dict(body))
+    except ApiException as e:
+        log.warning("Cluster %s: namespace not made at admission: %s", body["metadata"]["name"], api_error_message(e))
