@@ -4,6 +4,7 @@ from pathlib import Path
 import kopf
 import pytest
 
+from kube_ecs import webhook
 from kube_ecs.handlers import admission
 from kube_ecs.reconcile.kube import Ref
 
@@ -120,3 +121,23 @@ def test_cluster_namespace_failure_admits(monkeypatch, caplog):
 def test_an_empty_spec_is_refused_not_crashed(handler):
     body = taskdef({}) if handler is admission.validate_task_definition else service({})
     assert refusal(handler, body)
+
+
+def test_shipped_configuration_calls_each_handler_by_its_id():
+    """Kopf routes a request by the last path segment (the handler id): a typo would validate nothing."""
+    import yaml
+
+    registry = kopf.get_default_registry()
+    ids = {h.id: h for h in registry._webhooks.get_all_handlers()}
+    docs = list(yaml.safe_load_all((Path(__file__).resolve().parents[3] / "manifests/operator/webhook.yaml").read_text()))
+    config = next(d for d in docs if d["kind"] == "ValidatingWebhookConfiguration")
+    assert config["metadata"]["name"] == webhook.CONFIGURATION.name
+    for hook in config["webhooks"]:
+        service = hook["clientConfig"]["service"]
+        handler = ids[service["path"].lstrip("/")]
+        assert (service["name"], service["namespace"]) == ("kube-ecs-webhook", "kube-ecs-system")
+        assert hook["rules"][0]["resources"] == [handler.id]  # ids are the plurals they validate
+        assert set(hook["rules"][0]["operations"]) == set(handler.operations)
+        assert hook["sideEffects"] == ("NoneOnDryRun" if handler.side_effects else "None")
+        assert hook["failurePolicy"] == "Ignore" and hook["timeoutSeconds"] <= 5
+    assert {h["clientConfig"]["service"]["path"].lstrip("/") for h in config["webhooks"]} == set(ids)
