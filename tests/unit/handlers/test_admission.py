@@ -141,3 +141,30 @@ def test_shipped_configuration_calls_each_handler_by_its_id():
         assert hook["sideEffects"] == ("NoneOnDryRun" if handler.side_effects else "None")
         assert hook["failurePolicy"] == "Ignore" and hook["timeoutSeconds"] <= 5
     assert {h["clientConfig"]["service"]["path"].lstrip("/") for h in config["webhooks"]} == set(ids)
+
+
+def test_through_kopfs_admission_engine():
+    """The handlers' keyword arguments and refusals as Kopf (pinned) really passes and answers them."""
+    import asyncio
+
+    from kopf._cogs.structs import ephemera, references
+    from kopf._core.engines import admission as engine
+    from kopf._core.reactor import inventory
+
+    insights = references.Insights()
+    insights.webhook_resources.add(references.Resource(group="ecs.kube-ecs.dev", version="v1alpha1",
+                                                       plural="taskdefinitions", kind="TaskDefinition",
+                                                       namespaced=False, verbs=["get"]))
+    spec = {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "100", "memory": "512",
+            "enableFaultInjection": True, "containerDefinitions": [{"name": "web", "image": "nginx"}]}
+    request = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "u1", "operation": "CREATE", "dryRun": False, "userInfo": {"username": "someone"},
+        "resource": {"group": "ecs.kube-ecs.dev", "version": "v1alpha1", "resource": "taskdefinitions"},
+        "object": taskdef(spec)}}
+    response = asyncio.run(engine.serve_admission_request(
+        request, webhook="taskdefinitions", settings=kopf.OperatorSettings(), memories=inventory.ResourceMemories(),
+        memobase=ephemera.Memo(), registry=kopf.get_default_registry(), insights=insights, indices={}))["response"]
+    assert response["allowed"] is False
+    assert response["status"] == {"code": 422, "message": "ClientException: cpu: Invalid 'cpu' setting for task. "
+                                  "Fargate takes 256, 512, 1024, 2048, 4096, 8192, 16384 cpu units, not 100."}
+    assert response["warnings"][0].startswith("enableFaultInjection: not supported on Kubernetes")
