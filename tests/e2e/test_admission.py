@@ -126,9 +126,13 @@ def test_family_and_service_refusals_use_the_operators_wording(app: App):
 def test_the_cats_sample_applies_in_one_go(app: App):
     result = apply_text(yaml.safe_dump_all([app.cluster, app.taskdef, app.service]))
     assert result.returncode == 0, result.stderr
-    namespace = get("namespace", app.namespace)
     cluster = get("clusters.ecs.kube-ecs.dev", app.name)
-    # Made at admission, owned by the Cluster: the validating webhook saw its uid.
+    # Made at admission for the uid the validating webhook saw; then owned by that Cluster.
+    namespace = get("namespace", app.namespace)
+    assert namespace["metadata"]["annotations"]["ecs.kube-ecs.dev/admitted-for-cluster-uid"] == \
+        cluster["metadata"]["uid"]
+    namespace = wait_for("the Namespace owned by its Cluster", lambda: get("namespace", app.namespace), timeout=30,
+                         until=lambda ns: ns["metadata"].get("ownerReferences"))
     [owner] = namespace["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("Cluster", cluster["metadata"]["uid"], True)
     app.wait_ready()

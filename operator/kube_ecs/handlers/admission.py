@@ -15,7 +15,7 @@ from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common
-from kube_ecs.reconcile.clusters import ensure_namespace
+from kube_ecs.reconcile.clusters import namespace_at_admission
 from kube_ecs.reconcile.kube import api_error_message
 from kube_ecs.reconcile.services import ServiceError, normalized_spec
 from kube_ecs.reconcile.taskdefinitions import normalized
@@ -60,12 +60,12 @@ def validate_service(body: kopf.Body, operation: str, old: kopf.Body | None, new
 @kopf.on.validate(API_VERSION, "clusters", id="clusters", operations=["CREATE"], side_effects=True)
 @metrics.admission("Cluster")
 def create_cluster_namespace(body: kopf.Body, dryrun: bool, **_) -> None:
-    """The Namespace now, so a Service further down the same file finds it. A validating webhook sees
-    the object with its uid already set, so the Namespace is owned as the Cluster handler would own it.
-    A failure admits anyway: the Cluster's reconcile makes the Namespace and reports what went wrong."""
+    """The Namespace now, so a Service further down the same file finds it; the Cluster's reconcile
+    owns it by the uid the validating webhook sees. A failure admits anyway: the reconcile makes the
+    Namespace and reports what went wrong."""
     if dryrun:
         return
     try:
-        ensure_namespace(common.client(), dict(body))
+        namespace_at_admission(common.client(), dict(body))
     except ApiException as e:
         log.warning("Cluster %s: namespace not made at admission: %s", body["metadata"]["name"], api_error_message(e))

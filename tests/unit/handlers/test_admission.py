@@ -6,6 +6,7 @@ import pytest
 
 from kube_ecs import webhook
 from kube_ecs.handlers import admission
+from kube_ecs.reconcile.clusters import ADMITTED_FOR
 from kube_ecs.reconcile.kube import Ref
 
 from reconcile.fake import FakeClient
@@ -94,15 +95,15 @@ def cluster(name: str = "demo") -> dict:
     return {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": name, "uid": "c-uid"}}
 
 
-def test_cluster_create_makes_its_owned_namespace_but_not_on_dry_run(monkeypatch):
+def test_cluster_create_makes_its_namespace_but_not_on_dry_run(monkeypatch):
     client = FakeClient()
     monkeypatch.setattr(admission.common, "client", lambda: client)
     admission.create_cluster_namespace(body=kopf.Body(cluster()), dryrun=True)
     assert client.writes == []
     admission.create_cluster_namespace(body=kopf.Body(cluster()), dryrun=False)
     namespace = client.get(Ref("v1", "Namespace", "demo"))
-    owner = namespace["metadata"]["ownerReferences"][0]
-    assert (owner["kind"], owner["uid"], owner["controller"]) == ("Cluster", "c-uid", True)
+    assert namespace["metadata"]["annotations"][ADMITTED_FOR] == "c-uid"
+    assert "ownerReferences" not in namespace["metadata"]  # the Cluster's reconcile owns it (test_clusters)
 
 
 def test_cluster_namespace_failure_admits(monkeypatch, caplog):
