@@ -10,7 +10,7 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram
@@ -25,13 +25,15 @@ ADMISSIONS = Counter("kube_ecs_admission_reviews_total", "Admission reviews answ
 ADMISSION_DURATION = Histogram("kube_ecs_admission_duration_seconds", "Time to answer one admission review.",
                                ["kind"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 DAEMONS = Gauge("kube_ecs_service_daemons", "Service daemons running (one per ECS Service).")
+# Decorators return the function's own type, so Kopf's callback protocols still check the handlers.
+F = TypeVar("F", bound=Callable[..., Any])
 POKED = Gauge("kube_ecs_service_daemons_poked", "Service daemons poked and waiting for their next pass.")
 
 
-def reconciled(kind: str) -> Callable:
+def reconciled(kind: str) -> Callable[[F], F]:
     """Count and time each call of a reconcile entry point (sync or async). A call that raises, or that
     returns False (a pass that reports its own failure), counts as an error."""
-    def decorate(fn: Callable) -> Callable:
+    def decorate(fn: F) -> F:
         def record(start: float, failed: bool) -> None:
             RECONCILES.labels(kind).inc()
             DURATION.labels(kind).observe(time.perf_counter() - start)
@@ -48,7 +50,7 @@ def reconciled(kind: str) -> Callable:
                     return result
                 finally:
                     record(start, failed)
-            return async_wrapper
+            return cast(F, async_wrapper)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -59,13 +61,13 @@ def reconciled(kind: str) -> Callable:
                 return result
             finally:
                 record(start, failed)
-        return wrapper
+        return cast(F, wrapper)
     return decorate
 
 
-def admission(kind: str) -> Callable:
+def admission(kind: str) -> Callable[[F], F]:
     """Count and time an admission handler; whatever it raises (a `kopf.AdmissionError`) is a refusal."""
-    def decorate(fn: Callable) -> Callable:
+    def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             start, allowed = time.perf_counter(), "false"
@@ -76,7 +78,7 @@ def admission(kind: str) -> Callable:
             finally:
                 ADMISSIONS.labels(kind, allowed).inc()
                 ADMISSION_DURATION.labels(kind).observe(time.perf_counter() - start)
-        return wrapper
+        return cast(F, wrapper)
     return decorate
 
 

@@ -114,7 +114,7 @@ class Server(kopf.WebhookServer):
             await asyncio.sleep(RENEW_AFTER.total_seconds())
             await asyncio.to_thread(self.renew)
 
-    async def __call__(self, fn):  # type: ignore[override]
+    async def __call__(self, fn):
         await asyncio.to_thread(self.start)
         trusting = asyncio.create_task(self.keep_trusted())
         try:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cluster import REPO, App, condition, get, kubectl, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -129,10 +128,12 @@ def test_the_cats_sample_applies_in_one_go(app: App):
     cluster = get("clusters.ecs.kube-ecs.dev", app.name)
     # Made at admission for the uid the validating webhook saw; then owned by that Cluster.
     namespace = get("namespace", app.namespace)
+    assert cluster and namespace
     assert namespace["metadata"]["annotations"]["ecs.kube-ecs.dev/admitted-for-cluster-uid"] == \
         cluster["metadata"]["uid"]
     namespace = wait_for("the Namespace owned by its Cluster", lambda: get("namespace", app.namespace), timeout=30,
-                         until=lambda ns: ns["metadata"].get("ownerReferences"))
+                         until=lambda ns: ns and ns["metadata"].get("ownerReferences"))
+    assert namespace
     [owner] = namespace["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("Cluster", cluster["metadata"]["uid"], True)
     app.wait_ready()

@@ -1,15 +1,16 @@
 import asyncio
 import base64
+import contextlib
 import copy
-import datetime
-import json
 import socket
 import ssl
+from typing import Any, cast
 
 import aiohttp
 
 from kube_ecs import webhook
-from kube_ecs.reconcile.kube import NotFound, Ref
+from kube_ecs.certs import Issued
+from kube_ecs.reconcile.kube import Client, NotFound, Ref
 
 CONFIG = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
           "metadata": {"name": "kube-ecs"},
@@ -21,10 +22,10 @@ class ConfigClient:
     """Just the ValidatingWebhookConfiguration, with the JSON patch ops webhook.py sends."""
 
     def __init__(self, config: dict | None):
-        self.config = copy.deepcopy(config)
+        self.config: Any = copy.deepcopy(config)
         self.patches = 0
 
-    def get(self, ref: Ref) -> dict | None:
+    def get(self, ref: Ref) -> Any:
         assert ref == webhook.CONFIGURATION
         return copy.deepcopy(self.config)
 
@@ -46,6 +47,11 @@ class ConfigClient:
         return {base64.b64decode(h["clientConfig"]["caBundle"]).decode() for h in self.config["webhooks"]}
 
 
+def issued(cert: Issued | None) -> Issued:
+    assert cert is not None
+    return cert
+
+
 def test_ca_bundle_patch_tests_each_name_and_sets_each_bundle():
     patch = webhook.ca_bundle_patch(CONFIG, b"PEM")
     assert patch == [
@@ -57,31 +63,31 @@ def test_ca_bundle_patch_tests_each_name_and_sets_each_bundle():
 
 
 def test_publish_ca_without_a_configuration_is_reported_not_raised(caplog):
-    assert webhook.publish_ca(ConfigClient(None), b"PEM") is False
+    assert webhook.publish_ca(cast(Client, ConfigClient(None)), b"PEM") is False
     assert "not found" in caplog.text
 
 
 def test_renewal_trusts_old_and_new_ca_until_the_new_certificate_is_served(tmp_path):
-    client = ConfigClient(CONFIG)
+    client: Any = ConfigClient(CONFIG)
     server = webhook.Server(directory=tmp_path, client=lambda: client)
     server.start()
-    first = server.current
+    first = issued(server.current)
     assert (tmp_path / "tls.crt").read_bytes() == first.cert
     assert webhook.publish_ca(client, server.bundle())
     assert client.bundles() == {first.ca.decode()}
     server.renew()
     # Before the swap: the files still hold the first certificate, the bundle trusts both CAs.
     assert (tmp_path / "tls.crt").read_bytes() == first.cert
-    assert server.bundle() == server.pending.ca + first.ca
+    assert server.bundle() == issued(server.pending).ca + first.ca
 
 
 def test_keep_trusted_publishes_then_swaps_in_the_pending_certificate(tmp_path, monkeypatch):
-    client = ConfigClient(CONFIG)
+    client: Any = ConfigClient(CONFIG)
     server = webhook.Server(directory=tmp_path, client=lambda: client)
     server.start()
-    first = server.current
+    first = issued(server.current)
     server.renew()
-    pending = server.pending
+    pending = issued(server.pending)
     sleeps = []
 
     async def sleep(seconds):
@@ -89,10 +95,8 @@ def test_keep_trusted_publishes_then_swaps_in_the_pending_certificate(tmp_path, 
         raise asyncio.CancelledError
 
     monkeypatch.setattr(webhook.asyncio, "sleep", sleep)
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         asyncio.run(server.keep_trusted())
-    except asyncio.CancelledError:
-        pass
     assert client.bundles() == {(pending.ca + first.ca).decode()}
     assert server.current is pending and server.pending is None
     assert (tmp_path / "tls.crt").read_bytes() == pending.cert
@@ -107,7 +111,7 @@ def _free_port() -> int:
 
 def test_serves_https_that_the_api_server_would_trust(tmp_path):
     """The API server dials <service>.<namespace>.svc and verifies against the caBundle it was given."""
-    client = ConfigClient(CONFIG)
+    client: Any = ConfigClient(CONFIG)
     port = _free_port()
     server = webhook.Server(directory=tmp_path, client=lambda: client, port=port)
 
@@ -122,10 +126,10 @@ def test_serves_https_that_the_api_server_would_trust(tmp_path):
                 break
             await asyncio.sleep(0.05)
         context = ssl.create_default_context(cadata=client.bundles().pop())
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"https://127.0.0.1:{port}/services", json={"request": {"uid": "u1"}},
-                                    ssl=context, server_hostname="kube-ecs-webhook.kube-ecs-system.svc") as r:
-                body = await r.json()
+        async with aiohttp.ClientSession() as session, session.post(
+                f"https://127.0.0.1:{port}/services", json={"request": {"uid": "u1"}}, ssl=context,
+                server_hostname="kube-ecs-webhook.kube-ecs-system.svc") as r:
+            body = await r.json()
         await served.aclose()
         return body
 

@@ -31,13 +31,15 @@ def _spec_unchanged(operation: str, old: kopf.Body | None, new: kopf.Body | None
     return operation == "UPDATE" and old is not None and new is not None and old.get("spec") == new.get("spec")
 
 
-@kopf.on.validate(API_VERSION, "taskdefinitions", id="taskdefinitions", operations=["CREATE", "UPDATE"])
+# Kopf passes operation, old and new to webhook handlers, but its WebhookFn protocol does not declare them.
+@kopf.on.validate(API_VERSION, "taskdefinitions", id="taskdefinitions",  # type: ignore[arg-type]
+                  operations=["CREATE", "UPDATE"])
 @metrics.admission("TaskDefinition")
 def validate_task_definition(body: kopf.Body, operation: str, old: kopf.Body | None, new: kopf.Body | None,
                              warnings: list[str], **_) -> None:
     if _spec_unchanged(operation, old, new):
         return
-    _, problems, notes = normalized(dict(body))
+    problems, notes = normalized(dict(body))[1:]
     # kubectl prints these as "Warning: ..." lines: fields accepted but ignored on Kubernetes.
     warnings.extend(notes)
     if problems:
@@ -45,7 +47,7 @@ def validate_task_definition(body: kopf.Body, operation: str, old: kopf.Body | N
         raise kopf.AdmissionError("ClientException: " + "; ".join(problems), code=INVALID)
 
 
-@kopf.on.validate(API_VERSION, "services", id="services", operations=["CREATE", "UPDATE"])
+@kopf.on.validate(API_VERSION, "services", id="services", operations=["CREATE", "UPDATE"])  # type: ignore[arg-type]
 @metrics.admission("Service")
 def validate_service(body: kopf.Body, operation: str, old: kopf.Body | None, new: kopf.Body | None,
                      warnings: list[str], **_) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from kube_ecs import GROUP
@@ -55,10 +56,8 @@ def namespace_at_admission(client: Client, body: dict) -> None:
     if client.get(Ref.of(desired)) is not None:
         return
     desired["metadata"].setdefault("annotations", {})[ADMITTED_FOR] = body["metadata"]["uid"]
-    try:
+    with contextlib.suppress(Conflict):  # made meanwhile: the Cluster's reconcile decides about it
         client.create(desired)
-    except Conflict:
-        pass  # made meanwhile: the Cluster's reconcile decides about it
 
 
 def warnings(spec: dict | None) -> list[str]:
