@@ -211,9 +211,14 @@ def test_operator_down_admits_unvalidated_and_status_reports_it_when_back():
         cond = wait_for("the TaskDefinition refused in status", lambda: condition(get(TD, name), "Ready"),
                         timeout=90, until=lambda c: c.get("reason") == "InvalidTaskDefinition")
         assert "Fargate takes 256" in cond["message"]
-        # Back up, the webhook refuses again (once the new pod published its caBundle).
-        bad["spec"]["cpu"] = "200"
-        wait_for("the webhook refusing again", lambda: apply_text(yaml.safe_dump(bad)), timeout=60,
+        # Back up, the webhook refuses again once its server runs. Each try changes cpu: kubectl sends
+        # nothing for an unchanged object, and a try before the server is up is admitted.
+        tries = iter(range(101, 200))
+
+        def another_invalid_cpu():
+            bad["spec"]["cpu"] = str(next(tries))
+            return apply_text(yaml.safe_dump(bad))
+        wait_for("the webhook refusing again", another_invalid_cpu, timeout=60,
                  until=lambda r: r.returncode != 0 and DENIED in r.stderr)
     finally:
         kubectl("delete", TD, name, "--ignore-not-found", "--timeout=60s", check=False)
