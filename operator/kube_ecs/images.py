@@ -36,7 +36,7 @@ class Registry:
         return urllib.request.urlopen(request, timeout=10)
 
     def repositories(self) -> list[str]:
-        with self._request("/v2/_catalog?n=10000") as response:
+        with self._request("/v2/_catalog?n=1000") as response:
             return sorted(json.load(response).get("repositories") or [])
 
     def tags(self, repository: str) -> list[str]:
