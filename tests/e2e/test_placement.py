@@ -57,7 +57,9 @@ def test_distinct_instance_beyond_the_instances_leaves_a_task_pending(app: App):
         "was unable to place a task because no container instance met all of its requirements" in e["message"]
         for e in s.get("events", [])))
     assert status["runningCount"] <= len(nodes)
-    assert sorted(running_nodes(app)) == sorted(nodes)
+    placed = wait_for("a task on every EC2 node", lambda: running_nodes(app), until=lambda p: len(p) == len(nodes))
+    assert sorted(placed) == sorted(nodes)
+    assert app.status()["runningCount"] == len(nodes) and app.status()["pendingCount"] == 1
 
 
 def test_spread_on_zone_and_instance_is_even(app: App):
