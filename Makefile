@@ -26,8 +26,13 @@ lint: venv ## ruff and mypy over operator/ and tests/ (config in pyproject.toml)
 	$(BIN)/ruff check operator tests
 	$(BIN)/mypy
 
+# End-to-end tests use unique names, so they run side by side (E2E_WORKERS); those that disturb the
+# whole cluster (marker `serial`) run after, alone.
+E2E_WORKERS ?= 4
 test: venv lint cluster deploy ## lint, then every test: unit, then end-to-end on the kind cluster
-	$(BIN)/pytest -ra tests
+	$(BIN)/pytest -ra tests -m 'not e2e'
+	$(BIN)/pytest -ra -n $(E2E_WORKERS) tests -m 'e2e and not serial'
+	$(BIN)/pytest -ra tests -m 'e2e and serial'
 
 test-unit: venv ## unit tests only (no cluster)
 	$(BIN)/pytest -ra tests -m 'not e2e'

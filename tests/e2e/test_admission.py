@@ -166,6 +166,7 @@ def _apply_seconds(name: str, runs: int) -> list[float]:
     return times
 
 
+@pytest.mark.serial
 def test_webhook_latency_per_apply(record_property):
     runs = 20
     name = unique("latency")
@@ -188,6 +189,7 @@ def test_webhook_latency_per_apply(record_property):
           f"added {(with_webhook - without) * 1000:.0f} ms")
 
 
+@pytest.mark.serial
 def test_operator_down_admits_unvalidated_and_status_reports_it_when_back():
     """failurePolicy Ignore, timeoutSeconds 5 (docs/decisions.md): never refused, never held."""
     name = unique("down")

@@ -62,6 +62,7 @@ def test_distinct_instance_beyond_the_instances_leaves_a_task_pending(app: App):
     assert app.status()["runningCount"] == len(nodes) and app.status()["pendingCount"] == 1
 
 
+@pytest.mark.serial
 def test_spread_on_zone_and_instance_is_even(app: App):
     nodes = ec2_nodes()
     zones = Counter(nodes[n][ZONE] for n in nodes)
