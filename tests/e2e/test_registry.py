@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster import REPO, App, apply, get, kubectl, wait_for, wait_http_ok
+from cluster import REPO, App, apply, items, kubectl, wait_for, wait_http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def app(request) -> Iterator[App]:
 
 
 def pod_images(app: App) -> set[str]:
-    pods = get("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")["items"]
+    pods = items("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")
     return {c["image"] for p in pods if not p["metadata"].get("deletionTimestamp") for c in p["spec"]["containers"]}
 
 
@@ -57,6 +57,19 @@ def test_build_push_run_and_roll_to_a_new_tag(app: App):
     wait_for("only tag 2 running", lambda: pod_images(app), until=lambda images: images == {f"{repo}:2"})
     listed = subprocess.run([str(REPO / ".venv/bin/kube-ecs"), "images", app.name], capture_output=True, text=True)
     assert listed.returncode == 0 and {"1", "2"} <= {line.split()[1] for line in listed.stdout.splitlines()[1:]}
+
+
+def test_a_pasted_ecr_image_name_runs_from_the_clusters_mirror(app: App):
+    """A Cluster with ecrMirror runs `<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>` as
+    `<mirror>/<repo>:<tag>`: push under the same repository name, and the pasted file runs as it is."""
+    docker("tag", "kube-ecs/cats:1.0", f"{PUBLIC}/{app.name}:7")
+    docker("push", "-q", f"{PUBLIC}/{app.name}:7")
+    app.cluster["spec"]["ecrMirror"] = PUBLIC
+    app.taskdef["spec"]["containerDefinitions"][0]["image"] = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{app.name}:7"
+    app.create()
+    app.wait_ready()
+    assert pod_images(app) == {f"{PUBLIC}/{app.name}:7"}
+    assert "A container of cats" in wait_http_ok(app.host)
 
 
 def test_private_image_pulls_with_repository_credentials_only(app: App, tmp_path: Path):
