@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up lint test test-unit cluster cluster-down images push deploy undeploy run sample crds bench bench-cluster
+.PHONY: help venv up lint test test-unit cluster cluster-down images push deploy undeploy run sample crds docs bench bench-cluster
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,9 @@ sample: ## apply the "container of cats" sample and wait for it to be Ready
 
 crds: venv ## regenerate crds/ from botocore's ECS model
 	$(BIN)/kube-ecs crds --output crds
+
+docs: venv ## regenerate docs/coverage.md (every ECS field and its rule) from the field registry
+	$(BIN)/kube-ecs coverage --markdown > docs/coverage.md
 
 bench: venv ## conversion benchmark over the task-definition corpus
 	$(BIN)/python tests/bench/bench_convert.py
