@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up lint test test-unit cluster cluster-down images push deploy undeploy run sample crds docs bench bench-cluster
+.PHONY: help venv up lint test test-unit cluster cluster-down images push registry-immutable registry-gc deploy undeploy run sample crds docs bench bench-cluster
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,12 @@ cluster-down: ## delete the kind cluster
 
 push: ## tag + push a local image to the cluster's registry: make push IMAGE=kube-ecs/cats:2 [AS=localhost:5001/cats:2]
 	hack/push.sh "$(IMAGE)" $(AS)
+
+registry-immutable: ## refuse pushes that overwrite a tag: make registry-immutable REPO=cats [PORT=5002]
+	hack/registry.sh immutable "$(REPO)" $(PORT)
+
+registry-gc: ## delete the registry's untagged images (a lifecycle clean-up)
+	hack/registry.sh gc
 
 images: ## build the sample app images and load them into the cluster
 	hack/app-images.sh

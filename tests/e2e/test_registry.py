@@ -112,3 +112,31 @@ def test_cmd_shell_health_checks_run_on_the_sample(app: App):
         for d in s.get("deployments", [])))
     primary = next(d for d in status["deployments"] if d["status"] == "PRIMARY")
     assert primary["runningCount"] == 0
+
+
+@pytest.mark.serial  # the immutable list and the garbage collector are the registry's, not this test's
+def test_immutable_tags_and_the_untagged_image_clean_up():
+    repo = f"{PUBLIC}/e2e-immutable-{uuid.uuid4().hex[:5]}"
+    docker("tag", "kube-ecs/cats:1.0", f"{repo}:1")
+    docker("push", "-q", f"{repo}:1")
+    # A mutable repository: pushing another image under :1 leaves the first one untagged.
+    first = subprocess.run(["curl", "-sI", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
+                            f"http://{repo.replace(PUBLIC, PUBLIC + '/v2')}/manifests/1"],
+                           capture_output=True, text=True).stdout
+    digest = next(line.split(": ", 1)[1].strip() for line in first.splitlines()
+                  if line.lower().startswith("docker-content-digest"))
+    docker("tag", "kube-ecs/busybox:bookworm", f"{repo}:1")
+    docker("push", "-q", f"{repo}:1")
+    subprocess.run([str(REPO / "hack/registry.sh"), "gc"], check=True, capture_output=True)
+    gone = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                           f"http://{repo.replace(PUBLIC, PUBLIC + '/v2')}/manifests/{digest}"],
+                          capture_output=True, text=True).stdout
+    assert gone == "404", f"the untagged image is still there ({gone})"
+    # Immutable: an existing tag is refused with ECR's words; a new tag is not.
+    subprocess.run([str(REPO / "hack/registry.sh"), "immutable", repo.removeprefix(PUBLIC + "/")], check=True,
+                   capture_output=True)
+    docker("tag", "kube-ecs/cats:1.0", f"{repo}:1")
+    refused = subprocess.run(["docker", "push", f"{repo}:1"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "ImageTagAlreadyExistsException" in refused.stdout + refused.stderr
+    docker("tag", "kube-ecs/cats:1.0", f"{repo}:2")
+    docker("push", "-q", f"{repo}:2")
