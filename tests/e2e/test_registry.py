@@ -114,29 +114,31 @@ def test_cmd_shell_health_checks_run_on_the_sample(app: App):
     assert primary["runningCount"] == 0
 
 
+def manifest_url(name: str, reference: str) -> str:
+    return f"http://{PUBLIC}/v2/{name}/manifests/{reference}"
+
+
 @pytest.mark.serial  # the immutable list and the garbage collector are the registry's, not this test's
 def test_immutable_tags_and_the_untagged_image_clean_up():
-    repo = f"{PUBLIC}/e2e-immutable-{uuid.uuid4().hex[:5]}"
+    name = f"e2e-immutable-{uuid.uuid4().hex[:5]}"
+    repo = f"{PUBLIC}/{name}"
     docker("tag", "kube-ecs/cats:1.0", f"{repo}:1")
     docker("push", "-q", f"{repo}:1")
-    # A mutable repository: pushing another image under :1 leaves the first one untagged.
-    first = subprocess.run(["curl", "-sI", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
-                            f"http://{repo.replace(PUBLIC, PUBLIC + '/v2')}/manifests/1"],
-                           capture_output=True, text=True).stdout
-    digest = next(line.split(": ", 1)[1].strip() for line in first.splitlines()
+    head = subprocess.run(["curl", "-sfI", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
+                           manifest_url(name, "1")], capture_output=True, text=True, check=True).stdout
+    digest = next(line.split(":", 1)[1].strip() for line in head.splitlines()
                   if line.lower().startswith("docker-content-digest"))
+    # A mutable repository: another image under :1 leaves the first one untagged, and gc deletes it.
     docker("tag", "kube-ecs/busybox:bookworm", f"{repo}:1")
     docker("push", "-q", f"{repo}:1")
     subprocess.run([str(REPO / "hack/registry.sh"), "gc"], check=True, capture_output=True)
-    gone = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                           f"http://{repo.replace(PUBLIC, PUBLIC + '/v2')}/manifests/{digest}"],
+    gone = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", manifest_url(name, digest)],
                           capture_output=True, text=True).stdout
-    assert gone == "404", f"the untagged image is still there ({gone})"
+    assert gone == "404", f"the untagged image is still there (HTTP {gone})"
     # Immutable: an existing tag is refused with ECR's words; a new tag is not.
-    subprocess.run([str(REPO / "hack/registry.sh"), "immutable", repo.removeprefix(PUBLIC + "/")], check=True,
-                   capture_output=True)
+    subprocess.run([str(REPO / "hack/registry.sh"), "immutable", name], check=True, capture_output=True)
     docker("tag", "kube-ecs/cats:1.0", f"{repo}:1")
-    refused = subprocess.run(["docker", "push", f"{repo}:1"], capture_output=True, text=True)
+    refused = subprocess.run(["docker", "push", f"{repo}:1"], capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "ImageTagAlreadyExistsException" in refused.stdout + refused.stderr
     docker("tag", "kube-ecs/cats:1.0", f"{repo}:2")
     docker("push", "-q", f"{repo}:2")
