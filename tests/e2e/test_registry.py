@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster import REPO, App, apply, get, kubectl, wait_for, wait_http_ok
+from cluster import REPO, App, apply, items, kubectl, wait_for, wait_http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def app(request) -> Iterator[App]:
 
 
 def pod_images(app: App) -> set[str]:
-    pods = get("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")["items"]
+    pods = items("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")
     return {c["image"] for p in pods if not p["metadata"].get("deletionTimestamp") for c in p["spec"]["containers"]}
 
 
