@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kube_ecs.ecs.problems import Problem, join
 from kube_ecs.resources import names
+from kube_ecs.resources.pod_template import build_pod_template
 
 PRIVILEGED, BASELINE, RESTRICTED = "privileged", "baseline", "restricted"
 LEVELS = (PRIVILEGED, BASELINE, RESTRICTED)  # from the most permissive
@@ -218,3 +219,21 @@ def cluster_levels(cluster_spec: dict | None, existing: dict[str, str] | None = 
     existing = existing or {}
     return {mode: stricter(levels[mode], existing.get(f"{LABEL_PREFIX}{mode}")) if existing.get(
         f"{LABEL_PREFIX}{mode}") else levels[mode] for mode in MODES}
+
+
+def task_refusals(taskdef: dict, service: dict | None, level: str) -> list[str]:
+    """What a Cluster at Pod Security `level` refuses about running normalized `taskdef` for normalized
+    `service`: the pod template is built as the Service's workloads will have it, and checked."""
+    if level == PRIVILEGED:
+        return []
+    pod = build_pod_template(taskdef, labels={}, selector={}, service=service or {})["spec"]
+    return [str(p) for p in task_problems(taskdef, pod, level)]
+
+
+def enforced(cluster_spec: dict | None, cluster_status: dict | None = None) -> str:
+    """The enforce level a Cluster's Services are checked against: the stricter of what its Namespace is
+    labelled with (status.podSecurity, an adopted namespace's floor included) and what its spec asks
+    for (the Namespace follows the spec a moment later)."""
+    labelled = ((cluster_status or {}).get("podSecurity") or {}).get("enforce")
+    wanted = cluster_levels(cluster_spec)["enforce"]
+    return stricter(labelled, wanted) if labelled in LEVELS else wanted
