@@ -59,3 +59,12 @@ def test_the_namespace_level_from_the_index_wins_over_the_spec():
     outcome = run(client, service(), cluster_spec={"podSecurity": {"enforce": "privileged"}},
                   levels={"demo": "baseline"})
     assert ready(outcome)["reason"] == "PodSecurity"
+
+
+def test_a_privileged_cluster_still_never_runs_it_on_fargate():
+    client = FakeClient()
+    body = service()
+    body["spec"]["launchType"] = "FARGATE"
+    outcome = run(client, body, cluster_spec={"podSecurity": {"enforce": "privileged"}})
+    assert "Fargate does not support privileged containers" in ready(outcome)["message"]
+    assert not any(ref.kind == "Deployment" for ref in client.objects)
