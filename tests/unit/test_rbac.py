@@ -60,6 +60,7 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("reconcile/container_instances.py", "drain", "get"): [("apps/v1", "Deployment")],
     ("reconcile/container_instances.py", "drain", "evict"): [("v1", "Pod/eviction")],
     ("reconcile/pod_security.py", "admission_refusals", "get"): [(API_VERSION, "TaskDefinition")],
+    ("reconcile/pod_security.py", "service_refusals", "get"): NAMESPACE,
     ("reconcile/services.py", "_find_workload", "get"): list(services.WORKLOAD_KINDS),
     ("reconcile/taskdefinitions.py", "list_revisions", "list"): [(API_VERSION, REVISION_KIND)],
     ("reconcile/taskdefinitions.py", "reconcile_task_definition", "create"): [(API_VERSION, REVISION_KIND)],

@@ -51,3 +51,17 @@ def task_definition_warnings(taskdef: dict | None) -> list[str]:
     fields = sorted({pod_security.ecs_field(v, taskdef) for v in pod_security.violations(pod, pod_security.BASELINE)})
     return [f"Pod Security: its tasks run only in a Cluster with podSecurity.enforce 'privileged' "
             f"(refused by 'baseline', the default: {', '.join(fields)})"]
+
+
+def service_refusals(client: Client, namespace: str, taskdef: dict, spec: dict, level: str) -> list[str]:
+    """What the Service's reconcile refuses: `taskdef` for normalized Service `spec` at `level` (the
+    Clusters index's). A refusal is checked against the level the Namespace is labelled with, which is
+    what Pod Security Admission enforces: a Cluster's lowered level is on its Namespace before the
+    index sees the status that says so, and the Cluster pokes its Services right after relabelling."""
+    refused = pod_security.task_refusals(taskdef, spec, level)
+    if refused:
+        live = client.get(Ref("v1", "Namespace", namespace)) or {}
+        labelled = ((live.get("metadata") or {}).get("labels") or {}).get(f"{pod_security.LABEL_PREFIX}enforce")
+        if labelled in pod_security.LEVELS and labelled != level:
+            refused = pod_security.task_refusals(taskdef, spec, labelled)
+    return refused

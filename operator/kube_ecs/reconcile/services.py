@@ -20,6 +20,7 @@ from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
+from kube_ecs.reconcile.pod_security import service_refusals
 from kube_ecs.reconcile.service_status import Observed, Task, compute
 from kube_ecs.resources import build_service_manifests, meta, names, pod_security
 from kube_ecs.resources.capacity import Target
@@ -194,7 +195,7 @@ def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str,
     if problems:
         raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(problems))
     level = levels.get(cluster) or pod_security.enforced(cluster_specs.get(cluster))
-    if refused := pod_security.task_refusals(chosen.task_definition, spec, level):
+    if refused := service_refusals(client, namespace, chosen.task_definition, spec, level):
         # The running tasks are left alone (a raised level); Pod Security Admission refuses new ones.
         raise ServiceError("PodSecurity", "InvalidParameterException: " + "; ".join(refused))
     return _Target(cluster, spec, chosen, placement, workloads)

@@ -54,7 +54,7 @@ def test_raising_the_level_leaves_running_tasks_alone_and_refuses():
     assert ready(outcome)["reason"] == "PodSecurity"
 
 
-def test_the_namespace_level_from_the_index_wins_over_the_spec():
+def test_the_level_from_the_index_wins_over_the_spec():
     client = FakeClient()
     outcome = run(client, service(), cluster_spec={"podSecurity": {"enforce": "privileged"}},
                   levels={"demo": "baseline"})
@@ -68,3 +68,12 @@ def test_a_privileged_cluster_still_never_runs_it_on_fargate():
     outcome = run(client, body, cluster_spec={"podSecurity": {"enforce": "privileged"}})
     assert "Fargate does not support privileged containers" in ready(outcome)["message"]
     assert not any(ref.kind == "Deployment" for ref in client.objects)
+
+
+def test_the_namespace_label_decides_when_the_index_lags_behind():
+    """A Cluster lowered to privileged: its Namespace says so before the index sees the new status."""
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "demo", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}
+    client = FakeClient(namespace)
+    run(client, service(), cluster_spec={"podSecurity": {"enforce": "privileged"}}, levels={"demo": "baseline"})
+    assert Ref("apps/v1", "Deployment", "agent", "demo") in client.objects
