@@ -1,8 +1,8 @@
 """botocore's ECS service model: the one source of ECS field names, types and enums.
 
-kube-ecs extends three places of it: loadBalancers[].ingress (docs/decisions.md), a capacity
-provider's nodeSelector (docs/capacity.md) and, for pasted describe-task-definition output, the
-read-only members of the `TaskDefinition` shape. Extensions are
+kube-ecs extends four places of it: loadBalancers[].ingress (docs/decisions.md), a capacity
+provider's nodeSelector (docs/capacity.md), a Cluster's podSecurity (docs/security.md) and, for pasted
+describe-task-definition output, the read-only members of the `TaskDefinition` shape. Extensions are
 botocore shapes too, so every walker treats them alike.
 """
 
@@ -31,11 +31,17 @@ _EXTENSIONS = {
         "members": {"host": {"shape": "String"}, "path": {"shape": "String"}},
     },
     "KubeEcsNodeSelector": {"type": "map", "key": {"shape": "String"}, "value": {"shape": "String"}},
+    # Pod Security Standards levels for the Cluster's namespace, one per admission mode.
+    "KubeEcsPodSecurity": {
+        "type": "structure",
+        "members": {mode: {"shape": "KubeEcsPodSecurityLevel"} for mode in ("enforce", "warn", "audit")},
+    },
+    "KubeEcsPodSecurityLevel": {"type": "string", "enum": ["privileged", "baseline", "restricted"]},
     "String": {"type": "string"},
 }
 EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"},
                     CAPACITY_PROVIDER: {"nodeSelector": "KubeEcsNodeSelector"},
-                    CLUSTER: {"ecrMirror": "String"}}
+                    CLUSTER: {"ecrMirror": "String", "podSecurity": "KubeEcsPodSecurity"}}
 
 
 @cache

@@ -276,6 +276,16 @@ _CLUSTER = {
     "serviceConnectDefaults": _r("Service Connect: Kubernetes Service DNS names are used instead"),
     "ecrMirror": _m("kube-ecs extension: a registry (e.g. localhost:5001) that ECR image names of this Cluster's "
                     "tasks are pulled from, as <registry>/<repository>:<tag> (docs/registry.md)"),
+    "podSecurity": _m("kube-ecs extension: the Namespace's Pod Security Admission levels (default baseline); "
+                      "Services whose tasks the enforce level refuses are refused"),
+}
+
+# docs/security.md: privileged, baseline or restricted, per admission mode.
+_NESTED_CLUSTER = {
+    "KubeEcsPodSecurity.enforce": _m("pod-security.kubernetes.io/enforce; Services are checked against it "
+                                     "(default baseline)"),
+    "KubeEcsPodSecurity.warn": _m("pod-security.kubernetes.io/warn (default: the enforce level)"),
+    "KubeEcsPodSecurity.audit": _m("pod-security.kubernetes.io/audit (default: the enforce level)"),
 }
 
 # Strategies of Services and Clusters alike (docs/capacity.md).
@@ -315,6 +325,7 @@ RULES: dict[str, Rule] = {
     **_keyed(model.SERVICE, _SERVICE),
     **_NESTED_SERVICE,
     **_keyed(model.CLUSTER, _CLUSTER),
+    **_NESTED_CLUSTER,
     **_keyed(model.STRATEGY_ITEM, _STRATEGY_ITEM),
     **_keyed(model.CAPACITY_PROVIDER, _CAPACITY_PROVIDER),
     **_NESTED_CAPACITY_PROVIDER,

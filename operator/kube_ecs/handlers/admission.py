@@ -9,6 +9,7 @@ checked here: it goes on to status and Events.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -17,6 +18,8 @@ from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common
 from kube_ecs.reconcile.clusters import namespace_at_admission
 from kube_ecs.reconcile.kube import api_error_message
+from kube_ecs.reconcile.pod_security import admission_refusals, task_definition_warnings
+from kube_ecs.reconcile.revisions import Revision
 from kube_ecs.reconcile.services import ServiceError, normalized_spec
 from kube_ecs.reconcile.taskdefinitions import normalized
 
@@ -39,24 +42,37 @@ def validate_task_definition(body: kopf.Body, operation: str, old: kopf.Body | N
                              warnings: list[str], **_) -> None:
     if _spec_unchanged(operation, old, new):
         return
-    problems, notes = normalized(dict(body))[1:]
+    spec, problems, notes = normalized(dict(body))
     # kubectl prints these as "Warning: ..." lines: fields accepted but ignored on Kubernetes.
     warnings.extend(notes)
+    warnings.extend(task_definition_warnings(spec))
     if problems:
         # The wording of the TaskDefinition's Ready condition, as RegisterTaskDefinition would refuse it.
         raise kopf.AdmissionError("ClientException: " + "; ".join(problems), code=INVALID)
 
 
+# Kopf passes indexes to webhook handlers too; its WebhookFn protocol does not declare them.
 @kopf.on.validate(API_VERSION, "services", id="services", operations=["CREATE", "UPDATE"])  # type: ignore[arg-type]
 @metrics.admission("Service")
 def validate_service(body: kopf.Body, operation: str, old: kopf.Body | None, new: kopf.Body | None,
-                     warnings: list[str], **_) -> None:
+                     warnings: list[str], clusters_by_namespace: Mapping[str, Collection[str]] | None = None,
+                     cluster_pod_security: Mapping[str, Collection[str]] | None = None,
+                     revisions_by_family: Mapping[str, Collection[Revision]] | None = None, **_) -> None:
     if _spec_unchanged(operation, old, new):
         return
     try:
-        warnings.extend(normalized_spec(dict(body))[1])
+        spec, notes = normalized_spec(dict(body))
     except ServiceError as e:
         raise kopf.AdmissionError(str(e), code=INVALID) from e
+    warnings.extend(notes)
+    # The Cluster's Pod Security level: refused here rather than as pods the ReplicaSet cannot create.
+    cluster = next(iter((clusters_by_namespace or {}).get(body["metadata"].get("namespace") or "", [])), None)
+    level = next(iter((cluster_pod_security or {}).get(cluster or "", [])), None)
+    revisions = revisions_by_family or {}
+    refused = admission_refusals(common.client(), spec, level=level,
+                                 revisions_of=lambda family: list(revisions.get(family, []))) if level else []
+    if refused:
+        raise kopf.AdmissionError("InvalidParameterException: " + "; ".join(refused), code=INVALID)
 
 
 @kopf.on.validate(API_VERSION, "clusters", id="clusters", operations=["CREATE"], side_effects=True)

@@ -10,7 +10,7 @@ from kube_ecs.handlers.common import MANAGED
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.capacity_providers import spec_of
 from kube_ecs.reconcile.service_status import task_of
-from kube_ecs.resources import meta
+from kube_ecs.resources import meta, pod_security
 from kube_ecs.resources.namespace import namespace_name
 
 
@@ -23,6 +23,12 @@ def clusters_by_namespace(name: str, **_) -> dict:
 def cluster_specs(name: str, spec: kopf.Spec, **_) -> dict:
     """Their capacity providers and default strategy decide where Services run."""
     return {name: dict(spec or {})}
+
+
+@kopf.index(API_VERSION, "clusters")
+def cluster_pod_security(name: str, spec: kopf.Spec, status: kopf.Status, **_) -> dict:
+    """The Pod Security level each Cluster enforces on its Services' tasks (docs/security.md)."""
+    return {name: pod_security.enforced(dict(spec or {}), dict(status or {}))}
 
 
 @kopf.index(API_VERSION, "capacityproviders")

@@ -4,7 +4,8 @@ capacity providers it may use (docs/capacity.md)."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from kube_ecs import GROUP
 from kube_ecs.ecs import capacity, model
@@ -14,13 +15,15 @@ from kube_ecs.reconcile.apply import apply_child, controller_uid
 from kube_ecs.reconcile.conditions import Condition, merge
 from kube_ecs.reconcile.kube import Client, Conflict, Ref
 from kube_ecs.reconcile.outcome import owner_of
-from kube_ecs.resources import meta
+from kube_ecs.resources import meta, pod_security
 from kube_ecs.resources.namespace import build_namespace, namespace_name
 
 # ECS's ClusterContainsServicesException, word for word.
 CONTAINS_SERVICES = "The Cluster cannot be deleted while Services are active."
 # On a Namespace made while its Cluster was being admitted: that Cluster's uid, until it owns it.
 ADMITTED_FOR = f"{GROUP}/admitted-for-cluster-uid"
+# On a Namespace kube-ecs adopted: the Pod Security labels it had before, which stay a floor.
+ADOPTED_POD_SECURITY = f"{GROUP}/adopted-pod-security"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,21 @@ class NamespaceState:
     name: str
     owned: bool
     problem: str | None = None
+    # mode → Pod Security level, as labelled (docs/security.md)
+    pod_security: dict[str, str] | None = field(default=None, compare=False)
+
+
+def _adopted_floor(live: dict | None) -> dict[str, str]:
+    """The Pod Security labels an adopted Namespace had before kube-ecs labelled it: recorded in an
+    annotation the first time, so raising and then lowering a Cluster's level never sinks below them,
+    and kube-ecs's own labels are never taken for the namespace owner's."""
+    metadata = (live or {}).get("metadata") or {}
+    recorded = (metadata.get("annotations") or {}).get(ADOPTED_POD_SECURITY)
+    if recorded is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            return dict(json.loads(recorded))
+    return {k: v for k, v in (metadata.get("labels") or {}).items() if k.startswith(pod_security.LABEL_PREFIX)
+            and k.removeprefix(pod_security.LABEL_PREFIX) in pod_security.MODES}
 
 
 def ensure_namespace(client: Client, body: dict) -> NamespaceState:
@@ -43,9 +61,14 @@ def ensure_namespace(client: Client, body: dict) -> NamespaceState:
         client.patch(Ref("v1", "Namespace", name), {"metadata": {"ownerReferences": meta.owner_references(
             owner_of(body))}})
         owned = True
-    desired = build_namespace(cluster=cluster, spec=body.get("spec"), owner=owner_of(body) if owned else None)
+    floor = {} if owned else _adopted_floor(live)
+    levels = pod_security.cluster_levels(body.get("spec"), floor)
+    desired = build_namespace(cluster=cluster, spec=body.get("spec"), owner=owner_of(body) if owned else None,
+                              levels=levels)
+    if not owned:
+        desired["metadata"].setdefault("annotations", {})[ADOPTED_POD_SECURITY] = json.dumps(floor, sort_keys=True)
     applied = apply_child(client, desired)
-    return NamespaceState(name, owned, applied.message if applied.action == "conflict" else None)
+    return NamespaceState(name, owned, applied.message if applied.action == "conflict" else None, levels)
 
 
 def namespace_at_admission(client: Client, body: dict) -> None:
@@ -122,6 +145,7 @@ def cluster_status(
         "runningTasksCount": counts.running,
         "pendingTasksCount": counts.pending,
         "registeredContainerInstancesCount": counts.instances,
+        "podSecurity": ns.pod_security or previous.get("podSecurity") or pod_security.cluster_levels(spec),
         "capacityProviders": spec.get("capacityProviders", []),
         "defaultCapacityProviderStrategy": spec.get("defaultCapacityProviderStrategy", []),
         "warnings": warnings(spec),

@@ -20,8 +20,9 @@ from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
+from kube_ecs.reconcile.pod_security import service_refusals
 from kube_ecs.reconcile.service_status import Observed, Task, compute
-from kube_ecs.resources import build_service_manifests, images, meta, names
+from kube_ecs.resources import build_service_manifests, images, meta, names, pod_security
 from kube_ecs.resources.capacity import Target
 
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
@@ -125,19 +126,21 @@ def reconcile_service(
     pruned: object = None,
     cluster_specs: dict[str, dict] | None = None,
     providers: dict[str, dict] | None = None,
+    levels: dict[str, str] | None = None,
 ) -> Outcome:
     """One pass: resolve → build → apply the children → prune → status. Listing every child kind is
     the costly part, so pruning runs only when what decides the set of children (the generation, the
     chosen revision and the workloads' names) differs from `pruned`, the value of `Outcome.prune_key`
     after the last pass that pruned (None: prune). `cluster_specs` are the Clusters' specs by name
-    and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md)."""
+    and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md); `levels` the
+    Pod Security level each Cluster enforces (default: its spec's, docs/security.md)."""
     meta_ = body["metadata"]
     name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
     progress = _Pass(desired=spec_raw.get("desiredCount", 1), prune_key=pruned)
     try:
         target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of,
-                          cluster_specs=cluster_specs or {}, providers=providers or {})
+                          cluster_specs=cluster_specs or {}, providers=providers or {}, levels=levels or {})
         manifests = build_service_manifests(
             service=target.spec, service_name=name,
             taskdef=images.with_mirror(target.revision.task_definition,
@@ -168,7 +171,7 @@ def reconcile_service(
 
 def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str, str],
              revisions_of: Callable[[str], list[rev.Revision]], cluster_specs: dict[str, dict],
-             providers: dict[str, dict]) -> _Target:
+             providers: dict[str, dict], levels: dict[str, str]) -> _Target:
     """The Cluster, the normalized spec, the revision to run and where; raises ServiceError with ECS's
     wording. The running workloads are read on the way: a pinned INACTIVE revision stays usable while
     it runs."""
@@ -193,6 +196,10 @@ def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str,
         service_capacity.task_problems(placement, chosen.task_definition)
     if problems:
         raise ServiceError("InvalidParameter", "InvalidParameterException: " + "; ".join(problems))
+    level = levels.get(cluster) or pod_security.enforced(cluster_specs.get(cluster))
+    if refused := service_refusals(client, namespace, chosen.task_definition, spec, level):
+        # The running tasks are left alone (a raised level); Pod Security Admission refuses new ones.
+        raise ServiceError("PodSecurity", "InvalidParameterException: " + "; ".join(refused))
     return _Target(cluster, spec, chosen, placement, workloads)
 
 

@@ -170,3 +170,43 @@ def test_through_kopfs_admission_engine():
     assert response["status"] == {"code": 422, "message": "ClientException: cpu: Invalid 'cpu' setting for task. "
                                   "Fargate takes 256, 512, 1024, 2048, 4096, 8192, 16384 cpu units, not 100."}
     assert (response.get("warnings") or [""])[0].startswith("enableFaultInjection: not supported on Kubernetes")
+
+
+TAKEOVER = {"networkMode": "host", "pidMode": "host", "volumes": [{"name": "root", "host": {"sourcePath": "/"}}],
+            "containerDefinitions": [{"name": "shell", "image": "busybox", "memory": 64, "privileged": True,
+                                      "mountPoints": [{"sourceVolume": "root", "containerPath": "/host"}]}]}
+
+
+def _service_with_level(monkeypatch, level: str | None, stored: dict | None) -> str | None:
+    from kube_ecs.reconcile.kube import Ref
+
+    class Client:
+        def get(self, ref: Ref) -> dict | None:
+            return stored if ref.kind == "TaskDefinition" and ref.name == "agent" else None
+
+    monkeypatch.setattr(admission.common, "client", Client)
+    indexes: dict[str, Any] = {"clusters_by_namespace": {"demo": ["demo"]},
+                               "cluster_pod_security": {"demo": [level]} if level else {}}
+    handler: Any = admission.validate_service  # Any: Kopf's protocol wants every kwarg
+    try:
+        handler(body=service({"taskDefinition": "agent"}), operation="CREATE", old=None, new=None, warnings=[],
+                **indexes)
+    except kopf.AdmissionError as e:
+        return str(e)
+    return None
+
+
+def test_a_service_whose_tasks_its_cluster_level_refuses_is_refused_at_apply(monkeypatch):
+    message = _service_with_level(monkeypatch, "baseline", taskdef(TAKEOVER, "agent"))
+    assert message and message.startswith("InvalidParameterException: ")
+    assert "containerDefinitions[0].privileged" in message and "'baseline'" in message
+    assert _service_with_level(monkeypatch, "privileged", taskdef(TAKEOVER, "agent")) is None
+    # No Cluster known, or no task definition yet: left to the Service's status.
+    assert _service_with_level(monkeypatch, None, taskdef(TAKEOVER, "agent")) is None
+    assert _service_with_level(monkeypatch, "baseline", None) is None
+
+
+def test_a_task_definition_only_privileged_clusters_run_is_admitted_with_a_warning():
+    warnings: list[str] = []
+    assert refusal(admission.validate_task_definition, taskdef(TAKEOVER, "agent"), warnings=warnings) is None
+    assert any(w.startswith("Pod Security: ") and "containerDefinitions[0].privileged" in w for w in warnings)

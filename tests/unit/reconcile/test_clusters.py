@@ -128,3 +128,42 @@ def test_condition_changes_are_events_a_refused_deletion_once():
     again = cluster_status(body=cluster(status=blocked), namespace=NamespaceState("demo", True),
                            counts=Counts(services=1), deleting=True, now="t3")
     assert condition_events(blocked["conditions"], again["conditions"]) == []
+
+
+PSA = "pod-security.kubernetes.io/"
+
+
+def _levels(client):
+    labels = client.objects[Ref("v1", "Namespace", "demo")]["metadata"]["labels"]
+    return {mode: labels[PSA + mode] for mode in ("enforce", "warn", "audit")}
+
+
+def test_namespace_levels_follow_the_cluster_setting():
+    client = FakeClient()
+    state = ensure_namespace(client, cluster())
+    assert state.pod_security == _levels(client) == dict.fromkeys(("enforce", "warn", "audit"), "baseline")
+    ensure_namespace(client, cluster({"podSecurity": {"enforce": "privileged", "warn": "baseline"}}))
+    assert _levels(client) == {"enforce": "privileged", "warn": "baseline", "audit": "privileged"}
+    ensure_namespace(client, cluster({"podSecurity": {"enforce": "restricted"}}))
+    assert _levels(client) == dict.fromkeys(("enforce", "warn", "audit"), "restricted")
+
+
+def test_adopted_namespace_keeps_its_stricter_level_even_after_relabelling():
+    client = FakeClient({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "demo", "labels": {PSA + "enforce": "restricted", PSA + "warn": "privileged"}}})
+    state = ensure_namespace(client, cluster({"podSecurity": {"enforce": "privileged"}}))
+    assert not state.owned
+    assert _levels(client) == {"enforce": "restricted", "warn": "privileged", "audit": "privileged"}
+    # Raised, then lowered again: the namespace's own restricted stays the floor, not our own labels.
+    ensure_namespace(client, cluster({"podSecurity": {"enforce": "baseline", "warn": "restricted"}}))
+    assert _levels(client)["warn"] == "restricted"
+    ensure_namespace(client, cluster({"podSecurity": {"enforce": "privileged"}}))
+    assert _levels(client) == {"enforce": "restricted", "warn": "privileged", "audit": "privileged"}
+
+
+def test_status_says_the_levels():
+    status = cluster_status(body=cluster({"podSecurity": {"enforce": "privileged"}}),
+                            namespace=NamespaceState("demo", True, None, {"enforce": "privileged", "warn": "privileged",
+                                                                          "audit": "privileged"}),
+                            counts=Counts(), deleting=False, now="2026-01-01T00:00:00Z")
+    assert status["podSecurity"]["enforce"] == "privileged"

@@ -25,8 +25,19 @@ def test_namespace():
         "app.kubernetes.io/managed-by": "kube-ecs",
         "ecs.kube-ecs.dev/cluster": "Demo_Cluster",
         "env": "prod",
+        **{f"pod-security.kubernetes.io/{mode}{suffix}": value for mode in ("enforce", "warn", "audit")
+           for suffix, value in (("", "baseline"), ("-version", "latest"))},
     }
     assert namespace["metadata"]["ownerReferences"][0]["controller"] is True
+
+
+def test_namespace_pod_security_from_the_cluster_and_tags_cannot_lower_it():
+    spec = {"podSecurity": {"enforce": "privileged", "warn": "restricted"},
+            "tags": [{"key": "pod-security.kubernetes.io/audit", "value": "privileged"}]}
+    labels = build_namespace(cluster="demo", spec=spec)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert labels["pod-security.kubernetes.io/audit"] == "privileged"  # follows enforce, not the tag
 
 
 @pytest.mark.parametrize("cluster, namespace", [
