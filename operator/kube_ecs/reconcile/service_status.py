@@ -277,9 +277,11 @@ def deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
     if primary is None:
         # The Deployment controller has not made the new ReplicaSet yet.
         id_ = (rollout.get("current") or {}).get("id") or f"ecs-svc/{workload['metadata']['name']}-new"
+        stopped = id_ == failed.get("id")
         result.append(_entry(id_=id_, primary=True, family=observed.family, revision=current_revision,
-                             desired=desired, tasks=[], state="IN_PROGRESS",
-                             reason=_reason("IN_PROGRESS", id_, ""), created=created_default))
+                             desired=desired, tasks=[], state="FAILED" if stopped else "IN_PROGRESS",
+                             reason=failed.get("reason", "") if stopped else _reason("IN_PROGRESS", id_, ""),
+                             created=created_default))
     for rs in owned:
         hash_ = _labels(rs).get(TEMPLATE_HASH)
         tasks = [t for t in observed.tasks if t.template_hash == hash_]
