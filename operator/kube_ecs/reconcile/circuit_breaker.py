@@ -197,6 +197,23 @@ def evaluate(rollout: dict, tasks: list[Any], *, breaker: Breaker, desired: int,
     return rollout, events
 
 
+def monitor(rollout: dict, breaker: Breaker, desired: int) -> dict:
+    """The current deployment's breaker as describe-service-deployments shows it: status, failureCount,
+    threshold."""
+    current = rollout["current"]["id"]
+    entry = (rollout.get("ledger") or {}).get(current) or {}
+    count = (failed_tasks(rollout, current) or 0) - int(entry.get("baseline", 0))
+    if not breaker.enable:
+        status = "DISABLED"
+    elif (rollout.get("failed") or {}).get("id") == current:
+        status = "TRIGGERED"
+    elif (rollout.get("lastCompleted") or {}).get("id") == current:
+        status = "MONITORING_COMPLETE"
+    else:
+        status = "MONITORING"
+    return {"status": status, "failureCount": count, "threshold": breaker.threshold(desired)}
+
+
 def _trip(rollout: dict, *, breaker: Breaker, desired: int, svc: str) -> tuple[dict, list[Event]]:
     current = rollout["current"]
     failed = rollout.get("failed") or {}

@@ -49,6 +49,9 @@ class Task:
     failures: int = 0
     failure_reason: str | None = None
     health_failure: bool = False
+    # creationTimestamp of a task whose container cannot be created (image, Secret): ECS would stop it and
+    # launch another, so the operator does (reconcile/services.py).
+    stuck_since: str | None = None
 
 
 def _ecs_names(meta: dict) -> dict[str, str]:
@@ -105,7 +108,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         placement = scheduled.get("message", "")
     launch = None
-    failures, failure_reason, health = 0, None, False
+    failures, failure_reason, health, stuck_any = 0, None, False, False
     for cs in every:
         name = cs.get("name", "")
         ecs_name = ecs_names.get(name, name)
@@ -122,6 +125,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         # A container that could not even be created never restarts: the attempt is one failure.
         stuck = reason in _PULL_ERRORS or reason in ("CreateContainerConfigError", "CreateContainerError")
         count = restarts + (1 if stuck and not restarts else 0)
+        stuck_any = stuck_any or stuck
         if count:
             failures += count
             why, by_health = _failure(cs, ecs_name, name in probed)
@@ -140,6 +144,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         failures=failures,
         failure_reason=failure_reason,
         health_failure=health,
+        stuck_since=meta.get("creationTimestamp") if stuck_any and not meta.get("deletionTimestamp") else None,
     )
 
 

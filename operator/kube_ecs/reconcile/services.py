@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.capacity import Effective
@@ -153,10 +154,22 @@ def reconcile_service(
             family=target.revision.family, revision=target.revision.number, namespace=namespace,
             cluster=target.cluster, owner=owner_of(body), placement=target.placement, providers=providers)
         if not daemon:
+            before = ((rollout or {}).get("current") or {}).get("id")
             rollout, manifests = _deployment_of(body, target, rollout, manifests, now)
+            current = rollout["current"]
+            rollout = {**rollout, "circuitBreaker": breaker.monitor(rollout, breaker.Breaker.of(target.spec),
+                                                                   target.spec.get("desiredCount", 1))}
+            if current["id"] != before:
+                progress.events.append(Event(f"(service {name}) (deployment {current['id']}) started: "
+                                             f"{current['taskDefinition']}.", "DeploymentStarted"))
+        elif breaker.Breaker.of(target.spec).enable:
+            progress.warnings.append("deploymentConfiguration.deploymentCircuitBreaker: not applied to DAEMON "
+                                     "services (docs/rollouts.md): ignored")
         keep = _apply_children(client, manifests, progress)
         if not daemon and breaker.is_stopped(rollout):
             progress.events += _stop_launching(client, namespace, rollout or {}, replica_sets)
+        elif not daemon:
+            progress.events += _relaunch_stuck(client, namespace, tasks, now)
         live = {w["metadata"]["name"]: w for w in (progress.workload, *progress.siblings) if w}
         progress.capacity = service_capacity.placement_status(target.placement, target.workloads, live)
         key = (meta_.get("generation"), target.revision.family, target.revision.number,
@@ -283,6 +296,29 @@ def _stop_launching(client: Client, namespace: str, rollout: dict, replica_sets:
         events.append(Event(f"Scaled {ref} to 0: deployment {failed_id} was stopped by the circuit breaker",
                             "ChildUpdated"))
     return events
+
+
+# How long a task whose container cannot be created (image pull, missing Secret) is left before it is
+# stopped and replaced, as ECS stops such a task and launches another (each one a failed task).
+STUCK_SECONDS = 30
+
+
+def _relaunch_stuck(client: Client, namespace: str, tasks: list[Task], now: str) -> list[Event]:
+    events = []
+    for task in tasks:
+        if task.stuck_since is None or _seconds_between(task.stuck_since, now) < STUCK_SECONDS:
+            continue
+        if client.evict(namespace, task.name):
+            events.append(Event(f"Stopped task {task.name}: {task.failure_reason}", "TaskStopped", True))
+    return events
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    try:
+        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # noqa: E731
+        return (parse(later) - parse(earlier)).total_seconds()
+    except ValueError:
+        return 0.0
 
 
 def _apply_children(client: Client, manifests: list[dict], progress: _Pass) -> list[Ref]:

@@ -402,3 +402,16 @@ def test_reconcile_force_new_deployment_is_a_new_id_of_the_same_revision():
     run(client, body(first.status, annotations={cb.FORCE_ANNOTATION: "2026-12-02T07:00:00Z"}))
     forced_id, forced_revision, _ = template_of(client)
     assert forced_id != first_id and forced_revision == revision
+
+
+def test_a_task_whose_container_cannot_be_created_is_stopped_and_replaced_after_a_while():
+    stuck = task_of({**pod(containers=[waiting("web", "CreateContainerConfigError", 'secret "db" not found')]),
+                     "metadata": {"name": "web-a", "creationTimestamp": "2026-01-01T00:00:00Z"}})
+    assert stuck.stuck_since == "2026-01-01T00:00:00Z" and stuck.failures == 1
+    client = FakeClient()
+    young = reconcile_service(client, body(), clusters={"demo": "demo"}, revisions_of=lambda f: REVISIONS,
+                              replica_sets=[], tasks=[stuck], known_tasks=None, now="2026-01-01T00:00:10Z")
+    assert client.evicted == []
+    reconcile_service(client, body(young.status), clusters={"demo": "demo"}, revisions_of=lambda f: REVISIONS,
+                      replica_sets=[], tasks=[stuck], known_tasks=None, now="2026-01-01T00:00:40Z")
+    assert client.evicted == ["web-a"]
