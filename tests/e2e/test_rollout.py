@@ -50,9 +50,21 @@ def primary(status: dict) -> dict:
     return (status.get("deployments") or [{}])[0]
 
 
-def messages(app: App) -> list[str]:
-    """status.events, oldest first."""
-    return [e["message"] for e in reversed(app.status().get("events") or [])]
+class Story:
+    """status.events as they come (the status keeps only the last 10), oldest first."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.seen: set[str] = set()
+        self.messages: list[str] = []
+
+    def status(self) -> dict:
+        status = self.app.status()
+        for event in reversed(status.get("events") or []):
+            if event["id"] not in self.seen:
+                self.seen.add(event["id"])
+                self.messages.append(event["message"])
+        return status
 
 
 def task_pods(app: App) -> list[dict]:
@@ -67,9 +79,9 @@ def stable(app: App) -> dict:
     return status if ok else {}
 
 
-def tripped(app: App) -> dict:
+def tripped(status: dict) -> dict:
     """status.rollout.failed: what the circuit breaker stopped ({}: nothing yet)."""
-    return (app.status().get("rollout") or {}).get("failed") or {}
+    return (status.get("rollout") or {}).get("failed") or {}
 
 
 def break_it(app: App) -> None:
@@ -82,14 +94,16 @@ def test_broken_revision_fails_and_rolls_back(app: App, record_property):
     wait_for("the Service stable on revision 1", lambda: stable(app), timeout=180)
     assert "first" in wait_http_ok(app.host)
     first_id = primary(app.status())["id"]
+    story = Story(app)
     break_it(app)
     start = time.monotonic()
     register(app, 2)
-    failed = wait_for("the circuit breaker to trip", lambda: tripped(app),
+    failed = wait_for("the circuit breaker to trip", lambda: tripped(story.status()),
                       timeout=240, every=0.5)
     to_failed = time.monotonic() - start
     assert failed["revision"] == 2 and failed["rollbackTo"] == first_id
-    status = wait_for("the rollback deployment stable", lambda: stable(app), timeout=240, every=0.5)
+    status = wait_for("the rollback deployment stable", lambda: story.status() and stable(app), timeout=240,
+                      every=0.5)
     to_serving = time.monotonic() - start - to_failed
     record_property("broken_to_failed_seconds", round(to_failed, 1))
     record_property("failed_to_old_serving_seconds", round(to_serving, 1))
@@ -98,7 +112,7 @@ def test_broken_revision_fails_and_rolls_back(app: App, record_property):
     assert status["taskDefinition"] == f"{app.name}:1"
     assert primary(status)["id"] not in (first_id, failed["id"]), "a rollback is a deployment of its own"
     assert "first" in wait_http_ok(app.host)
-    said = messages(app)
+    said = story.messages
     fail = f"(service {app.name}) (deployment {failed['id']}) deployment failed: tasks failed to start."
     back = f"(service {app.name}) rolling back to deployment {first_id}."
     assert fail in said and back in said and said.index(fail) < said.index(back)
@@ -150,10 +164,11 @@ def test_failing_health_check_is_counted_and_trips_the_breaker(app: App):
     wait_for("the Service stable on revision 1", lambda: stable(app), timeout=180)
     container(app)["healthCheck"] = {"command": ["CMD", "/cats"], "interval": 5, "timeout": 2, "retries": 1}
     register(app, 2)
-    failed = wait_for("the circuit breaker to trip", lambda: tripped(app),
+    story = Story(app)
+    failed = wait_for("the circuit breaker to trip", lambda: tripped(story.status()),
                       timeout=300, every=1)
     assert failed["revision"] == 2
-    said = messages(app)
+    said = story.messages
     assert any(m.endswith("failed container health checks.") for m in said), said
     wait_for("the rollback deployment stable", lambda: stable(app), timeout=240)
     assert app.status()["taskDefinition"] == f"{app.name}:1"

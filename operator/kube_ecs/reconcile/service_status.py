@@ -119,8 +119,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         elif reason in _PULL_ERRORS:
             launch = f"CannotPullContainerError: {message or reason}"
         elif reason == "CrashLoopBackOff":
-            code = ((cs.get("lastState") or {}).get("terminated") or {}).get("exitCode")
-            launch = f"Essential container in task exited (container {ecs_name}, exit code {code})"
+            launch = _failure(cs, ecs_name, name in probed)[0]
         restarts = cs.get("restartCount", 0)
         # A container that could not even be created never restarts: the attempt is one failure.
         stuck = reason in _PULL_ERRORS or reason in ("CreateContainerConfigError", "CreateContainerError")
@@ -169,6 +168,8 @@ class Observed:
     capacity: dict = field(default_factory=dict)
     # status.rollout after this pass's failure accounting (circuit_breaker.py); None: not tracked (DAEMON).
     rollout: dict | None = None
+    # What the accounting and the breaker said this pass (failed tasks, deployment failed, rolling back).
+    rollout_events: list[Event] = field(default_factory=list)
 
 
 @dataclass
@@ -489,7 +490,7 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
     live = {t.name for t in observed.tasks if not t.terminating}
     problems = _problem_events(svc, observed.tasks)
     wanted = _conditions(svc, observed, entries, problems)
-    events = _unique([*_task_events(svc, live, known_tasks), *problems,
+    events = _unique([*_task_events(svc, live, known_tasks), *observed.rollout_events, *problems,
                       *_rollout_events(svc, primary, previous.get("deployments"), observed.rollout),
                       *_state_events(svc, observed, wanted, previous.get("conditions"))])
     in_effect = set(previous.get("problems") or [])

@@ -103,6 +103,8 @@ class _Pass:
     events: list[Event] = field(default_factory=list)
     error: tuple[str, str] | None = None
     capacity: dict = field(default_factory=dict)
+    # The failure accounting's and the breaker's events: service events (status.events) too.
+    rollout_events: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,7 @@ def reconcile_service(
                           cluster_specs=cluster_specs or {}, providers=providers or {})
         daemon = target.spec.get("schedulingStrategy") == "DAEMON"
         if not daemon:
-            rollout, events = _count_failures(body, target, rollout, tasks, previous_status)
-            progress.events += events
+            rollout, progress.rollout_events = _count_failures(body, target, rollout, tasks, previous_status)
             target = _rolled_back(body, target, rollout, revisions_of)
         manifests = build_service_manifests(
             service=target.spec, service_name=name, taskdef=target.revision.task_definition,
@@ -186,7 +187,7 @@ def reconcile_service(
         Observed(service=name, family=_family_hint(spec_raw.get("taskDefinition")), desired_count=progress.desired,
                  generation=meta_.get("generation", 0), workload=progress.workload, replica_sets=replica_sets,
                  tasks=tasks, error=progress.error, warnings=progress.warnings, siblings=progress.siblings,
-                 capacity=progress.capacity, rollout=rollout),
+                 capacity=progress.capacity, rollout=rollout, rollout_events=progress.rollout_events),
         body.get("status"), known_tasks, now)
     return Outcome(result.status, progress.events + result.events, result.known_tasks, progress.prune_key)
 
