@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from kube_ecs.reconcile import circuit_breaker
@@ -64,17 +65,33 @@ def _ecs_names(meta: dict) -> dict[str, str]:
     return {k: v for k, v in names.items() if isinstance(v, str)} if isinstance(names, dict) else {}
 
 
-# Exit codes of a container the kubelet killed (SIGKILL, SIGTERM): with a probe, its health check failed.
+# Exit codes of a container killed by a signal (SIGKILL, SIGTERM).
 _KILLED = frozenset({137, 143})
 
 
-def _probed(spec: dict) -> set[str]:
-    """Containers with a liveness or startup probe (an ECS healthCheck): a kill of one is a failed health check."""
-    return {c.get("name", "") for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
-            if c.get("livenessProbe") or c.get("startupProbe")}
+def _probed(spec: dict) -> dict[str, float]:
+    """Containers with a liveness or startup probe (an ECS healthCheck) → the least time a failing probe takes
+    to have the kubelet kill it. Kubernetes does not record why it stopped a container: one with a probe that
+    ran that long, or exited by a signal, is taken as stopped by its failed health check."""
+    found = {}
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        probes = [p for p in (c.get("startupProbe"), c.get("livenessProbe")) if p]
+        if probes:
+            found[c.get("name", "")] = min(p.get("initialDelaySeconds", 0) + p.get("periodSeconds", 10)
+                                           * p.get("failureThreshold", 3) for p in probes)
+    return found
 
 
-def _failure(cs: dict, ecs_name: str, probed: bool) -> tuple[str | None, bool]:
+def _lifetime(terminated: dict) -> float:
+    try:
+        started, finished = (datetime.strptime(terminated[k], "%Y-%m-%dT%H:%M:%SZ")
+                             for k in ("startedAt", "finishedAt"))
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return (finished - started).total_seconds()
+
+
+def _failure(cs: dict, ecs_name: str, kill_after: float | None) -> tuple[str | None, bool]:
     """(ECS stopped reason, whether a health check stopped it) of a container's last failure."""
     waiting = (cs.get("state") or {}).get("waiting") or {}
     reason, message = waiting.get("reason", ""), waiting.get("message", "")
@@ -89,7 +106,7 @@ def _failure(cs: dict, ecs_name: str, probed: bool) -> tuple[str | None, bool]:
         code = last.get("exitCode")
         if last.get("reason") == "OOMKilled":
             return f"OutOfMemoryError: Container killed due to memory usage (container {ecs_name})", False
-        if probed and code in _KILLED:
+        if kill_after is not None and code != 0 and (code in _KILLED or _lifetime(last) >= kill_after - 1):
             return "Task failed container health checks", True
         return f"Essential container in task exited (container {ecs_name}, exit code {code})", False
     return None, False
@@ -119,7 +136,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         elif reason in _PULL_ERRORS:
             launch = f"CannotPullContainerError: {message or reason}"
         elif reason == "CrashLoopBackOff":
-            launch = _failure(cs, ecs_name, name in probed)[0]
+            launch = _failure(cs, ecs_name, probed.get(name))[0]
         restarts = cs.get("restartCount", 0)
         # A container that could not even be created never restarts: the attempt is one failure.
         stuck = reason in _PULL_ERRORS or reason in ("CreateContainerConfigError", "CreateContainerError")
@@ -127,7 +144,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         stuck_any = stuck_any or stuck
         if count:
             failures += count
-            why, by_health = _failure(cs, ecs_name, name in probed)
+            why, by_health = _failure(cs, ecs_name, probed.get(name))
             if why:
                 failure_reason, health = why, by_health
     return Task(

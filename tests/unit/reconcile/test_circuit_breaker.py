@@ -80,6 +80,14 @@ def waiting(name, reason, message=""):
      2, "Task failed container health checks", True),
     ("an init container that exits", pod(init=[crashed("migrate", 5, 1)], containers=[waiting("web", "PodInitializing")]),
      5, "Essential container in task exited (container migrate, exit code 1)", False),
+    ("a Go app stopped by its failed probe exits 2: the time it ran says why",
+     pod(containers=[{**crashed("web", 1, 2), "lastState": {"terminated": {
+         "exitCode": 2, "reason": "Error", "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:31Z"}}}],
+         probed={"web"}), 1, "Task failed container health checks", True),
+    ("a crash at once with a probe is an exit",
+     pod(containers=[{**crashed("web", 1, 2), "lastState": {"terminated": {
+         "exitCode": 2, "reason": "Error", "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z"}}}],
+         probed={"web"}), 1, "Essential container in task exited (container web, exit code 2)", False),
     ("out of memory", pod(containers=[crashed("web", 1, 137, reason="OOMKilled")], probed={"web"}), 1,
      "OutOfMemoryError: Container killed due to memory usage (container web)", False),
 ])
