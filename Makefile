@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up lint test test-unit cluster cluster-down images deploy undeploy run sample crds bench bench-cluster
+.PHONY: help venv up lint test test-unit cluster cluster-down images push registry-immutable registry-gc deploy undeploy run sample crds docs bench bench-cluster
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,8 +26,13 @@ lint: venv ## ruff and mypy over operator/ and tests/ (config in pyproject.toml)
 	$(BIN)/ruff check operator tests
 	$(BIN)/mypy
 
+# End-to-end tests use unique names, so they run side by side (E2E_WORKERS); those that disturb the
+# whole cluster (marker `serial`) run after, alone.
+E2E_WORKERS ?= 4
 test: venv lint cluster deploy ## lint, then every test: unit, then end-to-end on the kind cluster
-	$(BIN)/pytest -ra tests
+	$(BIN)/pytest -ra tests -m 'not e2e'
+	$(BIN)/pytest -ra -n $(E2E_WORKERS) tests -m 'e2e and not serial'
+	$(BIN)/pytest -ra tests -m 'e2e and serial'
 
 test-unit: venv ## unit tests only (no cluster)
 	$(BIN)/pytest -ra tests -m 'not e2e'
@@ -37,6 +42,15 @@ cluster: ## kind cluster `kube-ecs` (builds offline images when it cannot pull)
 
 cluster-down: ## delete the kind cluster
 	hack/cluster-down.sh
+
+push: ## tag + push a local image to the cluster's registry: make push IMAGE=kube-ecs/cats:2 [AS=localhost:5001/cats:2]
+	hack/push.sh "$(IMAGE)" $(AS)
+
+registry-immutable: ## refuse pushes that overwrite a tag: make registry-immutable REPO=cats [PORT=5002]
+	hack/registry.sh immutable "$(REPO)" $(PORT)
+
+registry-gc: ## delete the registry's untagged images (a lifecycle clean-up)
+	hack/registry.sh gc
 
 images: ## build the sample app images and load them into the cluster
 	hack/app-images.sh
@@ -55,6 +69,9 @@ sample: ## apply the "container of cats" sample and wait for it to be Ready
 
 crds: venv ## regenerate crds/ from botocore's ECS model
 	$(BIN)/kube-ecs crds --output crds
+
+docs: venv ## regenerate docs/coverage.md (every ECS field and its rule) from the field registry
+	$(BIN)/kube-ecs coverage --markdown > docs/coverage.md
 
 bench: venv ## conversion benchmark over the task-definition corpus
 	$(BIN)/python tests/bench/bench_convert.py

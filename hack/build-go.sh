@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every Go program the cluster needs from the Go module proxy, each once per version:
-# kind, etcd, CoreDNS, Traefik (the ingress controller), and our own pause, pod network and sample app.
+# kind, etcd, CoreDNS, Traefik (the ingress controller), the registry, metrics-server, and our own
+# pause, pod network and registry gate (the sample app builds from images/cats/Dockerfile).
 # Usage: hack/build-go.sh [NAME...]; prints nothing but progress; binaries land in $CACHE_DIR/go.
 source "$(dirname "$0")/lib.sh"
 export CGO_ENABLED=0 GOOS=linux GOFLAGS=-trimpath
@@ -32,14 +33,16 @@ build() { # name version: builds $(go_program name) unless cached
   case $name in
     kind) GOBIN=$dir go install "sigs.k8s.io/kind@$version" ;;
     coredns) GOBIN=$dir go install -ldflags "-s -w" "github.com/coredns/coredns@$version" ;;
+    registry) GOBIN=$dir go install -ldflags "-s -w" "github.com/distribution/distribution/v3/cmd/registry@$version" ;;
+    metrics-server) GOBIN=$dir go install -ldflags "-s -w" "sigs.k8s.io/metrics-server/cmd/metrics-server@$version" ;;
     etcd) consumer_build "$dir/etcd" go.etcd.io/etcd/server/v3 "$version" go.etcd.io/etcd/server/v3 ;;
     traefik) LDFLAGS="-X github.com/traefik/traefik/v3/pkg/version.Version=$version" \
       consumer_build "$dir/traefik" github.com/traefik/traefik/v3 "$version" github.com/traefik/traefik/v3/cmd/traefik ;;
-    pause|cats|net) (cd "$REPO_DIR/images/$name" && go build -ldflags "-s -w" -o "$dir/$name" .) ;;
+    pause|net|registry-gate) (cd "$REPO_DIR/images/$name" && go build -ldflags "-s -w" -o "$dir/$name" .) ;;
     *) die "unknown program $name" ;;
   esac
   log "built $name $version in $((SECONDS - t0))s"
 }
 
-[ $# -gt 0 ] || set -- kind etcd coredns traefik pause net cats
+[ $# -gt 0 ] || set -- kind etcd coredns traefik registry metrics-server pause net registry-gate
 for name in "$@"; do build "$name" "$(version_of "$name")"; done

@@ -83,12 +83,16 @@ wait_ready() {
     { kc -n kube-system get pods >&2; die "kube-system pods are not Ready"; }
 }
 
-ingress() {
+addons() {
   "$HACK_DIR/app-images.sh"
-  sed "s|kube-ecs/traefik:TRAEFIK_VERSION|kube-ecs/traefik:$TRAEFIK_VERSION|" "$REPO_DIR/manifests/cluster/traefik.yaml" |
+  sed -e "s|kube-ecs/traefik:TRAEFIK_VERSION|kube-ecs/traefik:$TRAEFIK_VERSION|" "$REPO_DIR/manifests/cluster/traefik.yaml" |
+    kc apply -f - >/dev/null
+  sed -e "s|METRICS_SERVER_VERSION|$METRICS_SERVER_VERSION|" "$REPO_DIR/manifests/cluster/metrics-server.yaml" |
     kc apply -f - >/dev/null
   kc -n traefik rollout status deployment/traefik --timeout=180s >/dev/null ||
     { kc -n traefik logs deployment/traefik --tail=30 >&2; die "the ingress controller is not Ready"; }
+  kc -n kube-system rollout status deployment/metrics-server --timeout=180s >/dev/null ||
+    { kc -n kube-system logs deployment/metrics-server --tail=30 >&2; die "metrics-server is not Ready"; }
 }
 
 # The cluster this script made, by its control-plane container: only that one may be recreated.
@@ -131,5 +135,6 @@ else
   step "kind cluster $CLUSTER" create
   step "cluster Ready" wait_ready
 fi
-step "ingress controller (Traefik $TRAEFIK_VERSION) and sample app image" ingress
-log "cluster $CLUSTER ready (context $CONTEXT, $WORKERS workers); Ingress is served at http://127.0.0.1:8080"
+step "registry (distribution $REGISTRY_VERSION) on localhost:5001 and :5002" "$HACK_DIR/registry.sh"
+step "add-ons: ingress (Traefik $TRAEFIK_VERSION), metrics-server $METRICS_SERVER_VERSION, sample image" addons
+log "cluster $CLUSTER ready (context $CONTEXT, $WORKERS workers); Ingress at http://127.0.0.1:8080, registry at localhost:5001"

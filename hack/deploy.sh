@@ -26,9 +26,11 @@ kind_load "$IMAGE"
 
 log "CRDs: applying crds/"
 apply_crds kc
-log "operator: namespace, RBAC, Deployment"
+log "operator: namespace, RBAC, webhook and metrics Services, Deployment"
 kc apply -f "$REPO_DIR/manifests/operator/namespace.yaml" >/dev/null
 kc apply -f "$REPO_DIR/manifests/rbac/" >/dev/null
+# The webhook configuration first: the operator patches its caBundle at start-up.
+kc apply -f "$REPO_DIR/manifests/operator/webhook.yaml" -f "$REPO_DIR/manifests/operator/metrics.yaml" >/dev/null
 sed "s|image: kube-ecs/operator:dev|image: $IMAGE|" "$REPO_DIR/manifests/operator/deployment.yaml" | kc apply -f - >/dev/null
 log "operator: waiting for it to be Ready"
 kc -n kube-ecs-system rollout status deployment/kube-ecs-operator --timeout=180s >/dev/null \

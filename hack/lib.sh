@@ -44,9 +44,10 @@ ensure_rootfs_image() { # image packages...
 version_of() { # a Go program built by hack/build-go.sh → the version its cache is keyed by
   case $1 in
     kind) echo "$KIND_VERSION" ;; etcd) echo "$ETCD_VERSION" ;; coredns) echo "$COREDNS_VERSION" ;;
-    traefik) echo "$TRAEFIK_VERSION" ;;
+    traefik) echo "$TRAEFIK_VERSION" ;; registry) echo "$REGISTRY_VERSION" ;;
+    metrics-server) echo "$METRICS_SERVER_VERSION" ;;
     # Our own programs: keyed by their source, so an edit rebuilds them.
-    pause|cats|net) cat "$REPO_DIR/images/$1"/*.go "$REPO_DIR/images/$1"/go.* | sha256sum | cut -c1-12 ;;
+    pause|net|registry-gate) cat "$REPO_DIR/images/$1"/*.go "$REPO_DIR/images/$1"/go.* | sha256sum | cut -c1-12 ;;
     *) die "unknown program $1" ;;
   esac
 }

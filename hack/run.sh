@@ -2,6 +2,9 @@
 # The dev loop: the operator from this tree, on the host, against the current kube context. It needs
 # the CRDs, and must be the only operator reconciling, so an in-cluster one is scaled to 0 (`make
 # deploy` brings it back). No health endpoint: on the host, 8080 is the kind cluster's Ingress port.
+# No admission webhook (the API server could not reach the host) nor metrics: with the in-cluster
+# operator at 0 the webhook Service has no endpoints, and its failurePolicy Ignore admits every apply
+# unvalidated; problems show in status and Events as the operator reconciles.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 context=$(kubectl config current-context) || die "no current kube context: run 'make cluster' first"

@@ -6,9 +6,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SAMPLE=$REPO_DIR/manifests/samples/cats.yaml
 start=$SECONDS
 log "sample: applying manifests/samples/cats.yaml"
-# The Service's namespace is made by its Cluster: on a first apply it does not exist yet, so apply
-# again once the Cluster is Ready (as create-cluster precedes create-service in ECS).
+# One apply: the admission webhook makes the Cluster's namespace before the Service comes. Without
+# the webhook (`make run`) the namespace comes with the Cluster's reconcile: then apply again.
 kc apply -f "$SAMPLE" >/dev/null 2>&1 || {
+  log "sample: namespace demo not there yet (no admission webhook?): applying again once the Cluster is Ready"
   kc wait --for=condition=Ready clusters.ecs.kube-ecs.dev/demo --timeout=60s >/dev/null
   kc apply -f "$SAMPLE" >/dev/null
 }

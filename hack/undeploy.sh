@@ -17,6 +17,8 @@ if kc get crd services.ecs.kube-ecs.dev >/dev/null 2>&1; then
   done
 fi
 log "deleting the operator and its RBAC"
+kc delete -f "$REPO_DIR/manifests/operator/webhook.yaml" -f "$REPO_DIR/manifests/operator/metrics.yaml" \
+  --ignore-not-found >/dev/null
 kc delete -f "$REPO_DIR/manifests/operator/deployment.yaml" --ignore-not-found --wait >/dev/null
 kc delete -f "$REPO_DIR/manifests/rbac/" --ignore-not-found >/dev/null
 kc delete -f "$REPO_DIR/manifests/operator/namespace.yaml" --ignore-not-found --wait=false >/dev/null

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module exposes register(subparsers); a subcommand sets `func` (args -> exit code).
-COMMAND_MODULES = ("kube_ecs.convert", "kube_ecs.ecs.coverage", "kube_ecs.runner", "kube_ecs.crds")
+COMMAND_MODULES = ("kube_ecs.convert", "kube_ecs.ecs.coverage", "kube_ecs.runner", "kube_ecs.crds", "kube_ecs.images")
 
 
 def build_parser() -> argparse.ArgumentParser:

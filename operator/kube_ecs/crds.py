@@ -18,8 +18,11 @@ from kube_ecs import GROUP, VERSION
 from kube_ecs.ecs.schema import openapi_schema
 
 # A name given in the spec (ECS allows upper case and "_") must sanitise to metadata.name
-# (decisions.md). CEL sees only metadata.name at the root, so the rule lives there.
-_NAME_RULE = "!has(self.spec.{field}) || self.spec.{field}.lowerAscii().replace('_', '-') == self.metadata.name"
+# (decisions.md). CEL sees only metadata.name at the root, so the rule lives there. Every step of a
+# path is tested with has(): `has(self.spec.x)` is an error, not false, when spec itself is absent
+# (a Cluster may be just a name, as CreateCluster needs no arguments).
+_NAME_RULE = ("!has(self.spec) || !has(self.spec.{field})"
+              " || self.spec.{field}.lowerAscii().replace('_', '-') == self.metadata.name")
 ECS_NAME_MAX = 255
 
 
@@ -116,7 +119,9 @@ def _revision_spec() -> dict:
             {"rule": "self.family == oldSelf.family && self.revision == oldSelf.revision"
                      " && self.taskDefinition == oldSelf.taskDefinition",
              "message": "a task definition revision is immutable: only spec.status may change"},
-            {"rule": "oldSelf.status != 'INACTIVE' || self.status == 'INACTIVE'",
+            # status has a default, but the rule must not depend on it to evaluate.
+            {"rule": "!has(oldSelf.status) || oldSelf.status != 'INACTIVE'"
+                     " || (has(self.status) && self.status == 'INACTIVE')",
              "message": "an INACTIVE revision cannot become ACTIVE again"},
         ],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kube_ecs import GROUP
@@ -46,6 +47,21 @@ def configure(settings: kopf.OperatorSettings, **_) -> None:
     settings.scanning.disabled = True
 
 
+def _enable_webhook(directory: Path) -> None:
+    """Admission handlers only with a server: Kopf refuses to start with handlers and no server."""
+    import kopf
+
+    import kube_ecs.handlers.admission  # noqa: F401
+    from kube_ecs import webhook
+    from kube_ecs.handlers import common
+
+    server = webhook.Server(directory=directory, client=common.client)
+
+    @kopf.on.startup(id="webhook-server")
+    def configure_webhook(settings: kopf.OperatorSettings, **_) -> None:
+        settings.admission.server = server
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at module level: `kube-ecs` imports every command module to register it, and
     # Kopf with the Kubernetes client takes longer to import than a whole `kube-ecs validate`.
@@ -53,6 +69,14 @@ def run(args: argparse.Namespace) -> int:
 
     import kube_ecs.handlers  # noqa: F401
 
+    if args.webhook:
+        _enable_webhook(Path(args.webhook))
+    if args.metrics:
+        from kube_ecs import metrics
+        from kube_ecs.handlers import wakers
+
+        metrics.watch_daemons(lambda: wakers._wakers)
+        metrics.serve(args.metrics)
     kopf.configure(verbose=args.verbose)
     # Probes hit the liveness endpoint every few seconds; their access lines would drown the log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -66,5 +90,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the operator against the current kube context")
     parser.add_argument("--liveness", default="http://0.0.0.0:8080/healthz",
                         help="health endpoint for the pod's probes, '' for none (default: %(default)s)")
+    parser.add_argument("--webhook", default="",
+                        help="directory for the admission webhook's certificate files (in the pod: an emptyDir); "
+                             "'' (the default) runs no webhook")
+    parser.add_argument("--metrics", default="",
+                        help="host:port to serve Prometheus metrics on, e.g. 0.0.0.0:9090; '' (the default): none")
     parser.add_argument("--verbose", action="store_true", help="log every event Kopf handles")
     parser.set_defaults(func=run)

@@ -57,9 +57,12 @@ def test_distinct_instance_beyond_the_instances_leaves_a_task_pending(app: App):
         "was unable to place a task because no container instance met all of its requirements" in e["message"]
         for e in s.get("events", [])))
     assert status["runningCount"] <= len(nodes)
-    assert sorted(running_nodes(app)) == sorted(nodes)
+    placed = wait_for("a task on every EC2 node", lambda: running_nodes(app), until=lambda p: len(p) == len(nodes))
+    assert sorted(placed) == sorted(nodes)
+    assert app.status()["runningCount"] == len(nodes) and app.status()["pendingCount"] == 1
 
 
+@pytest.mark.serial
 def test_spread_on_zone_and_instance_is_even(app: App):
     nodes = ec2_nodes()
     zones = Counter(nodes[n][ZONE] for n in nodes)
@@ -87,3 +90,12 @@ def test_daemon_service_runs_one_task_per_container_instance(app: App):
     app.wait_ready()
     placed = wait_for("a task on every EC2 node", lambda: running_nodes(app), until=lambda p: len(p) == len(nodes))
     assert sorted(placed) == sorted(nodes)
+
+
+@pytest.mark.serial  # packing is relative to what else the nodes hold
+def test_binpack_on_memory_packs_the_tasks_onto_one_instance(app: App):
+    app.taskdef["spec"]["memory"] = "512"
+    placed = run(app, 3, placementStrategy=[{"type": "binpack", "field": "memory"}])
+    assert len(set(placed)) == 1, placed
+    pod = items("pods", "-n", app.namespace, "-l", f"ecs.kube-ecs.dev/service={app.name}")[0]
+    assert pod["spec"]["schedulerName"] == "kube-ecs-binpack-memory"

@@ -33,7 +33,7 @@ def test_sample_app_is_served_through_the_ingress():
             {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": name},
              "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
                  "metadata": {"labels": labels},
-                 "spec": {"containers": [{"name": "cats", "image": "kube-ecs/cats:1.0",
+                 "spec": {"containers": [{"name": "cats", "image": "localhost:5001/cats:1.0",
                                           "ports": [{"containerPort": 80}],
                                           "readinessProbe": {"httpGet": {"path": "/healthz", "port": 80}}}]}}}},
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": name},

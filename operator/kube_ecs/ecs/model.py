@@ -34,7 +34,8 @@ _EXTENSIONS = {
     "String": {"type": "string"},
 }
 EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"},
-                    CAPACITY_PROVIDER: {"nodeSelector": "KubeEcsNodeSelector"}}
+                    CAPACITY_PROVIDER: {"nodeSelector": "KubeEcsNodeSelector"},
+                    CLUSTER: {"ecrMirror": "String"}}
 
 
 @cache

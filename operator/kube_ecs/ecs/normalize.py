@@ -291,10 +291,6 @@ def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
     """A CreateService request (with kube-ecs's loadBalancers[].ingress) read by its shape, with notes."""
     spec, notes = _request(raw, model.SERVICE, "a service")
     notes += _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
-    for i, strategy in enumerate(spec.get("placementStrategy", [])):
-        if strategy.get("type") == "binpack":
-            notes.append(Note(join("placementStrategy", i), f"{rules.NOT_SUPPORTED}: binpack (the scheduler "
-                                                            f"places pods by its own scoring)"))
     return spec, notes
 
 

@@ -219,7 +219,8 @@ _SERVICE = {
     "role": _r("the load balancer's IAM role: the Ingress controller needs none"),
     "deploymentConfiguration": _m("rolling update; see its members"),
     "placementConstraints": _m("distinctInstance → pod anti-affinity on hostname; memberOf → node affinity"),
-    "placementStrategy": _m("spread → topologySpreadConstraints; binpack reported; random is the default"),
+    "placementStrategy": _m("spread → topologySpreadConstraints; binpack → a MostAllocated scheduler profile "
+                            "(schedulerName kube-ecs-binpack-cpu|memory); random is the default"),
     "networkConfiguration": _r("subnets and security groups have no pod counterpart"),
     "healthCheckGracePeriodSeconds": _m("startup window of the probes"),
     "schedulingStrategy": _m("REPLICA → Deployment, DAEMON → DaemonSet"),
@@ -269,8 +270,8 @@ _NESTED_SERVICE = {
     "DeploymentConfiguration.earlySuccessCriteria": _r("rollouts are always rolling updates"),
     "PlacementConstraint.type": _m("distinctInstance or memberOf"),
     "PlacementConstraint.expression": _m("memberOf node affinity terms; unmappable expressions reported"),
-    "PlacementStrategy.type": _m("spread mapped, binpack reported, random is the scheduler's default"),
-    "PlacementStrategy.field": _m("spread topology key (zone, hostname or node label)"),
+    "PlacementStrategy.type": _m("spread and binpack mapped, random is the scheduler's default"),
+    "PlacementStrategy.field": _m("spread: topology key (zone, hostname or node label); binpack: cpu or memory"),
 }
 
 _CLUSTER = {
@@ -282,6 +283,8 @@ _CLUSTER = {
     "defaultCapacityProviderStrategy": _m("the strategy of Services with neither launchType nor "
                                           "capacityProviderStrategy"),
     "serviceConnectDefaults": _r("Service Connect: Kubernetes Service DNS names are used instead"),
+    "ecrMirror": _m("kube-ecs extension: a registry (e.g. localhost:5001) that ECR image names of this Cluster's "
+                    "tasks are pulled from, as <registry>/<repository>:<tag> (docs/registry.md)"),
 }
 
 # Strategies of Services and Clusters alike (docs/capacity.md).
@@ -298,7 +301,7 @@ _CAPACITY_PROVIDER = {
     "autoScalingGroupProvider": _m("an EC2 node pool: the nodes nodeSelector picks"),
     "managedInstancesProvider": _r("ECS-provisioned instances: nodeSelector picks existing nodes instead"),
     "tags": _r("a CapacityProvider makes no Kubernetes object to carry them"),
-    "nodeSelector": _m("kube-ecs extension: the nodes of this EC2 pool (default ecs.kube-ecs.dev/node-pool: ec2)"),
+    "nodeSelector": _m("kube-ecs extension: the container instances of this EC2 pool (default: all of them)"),
 }
 
 _NESTED_CAPACITY_PROVIDER = {

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 
 import kopf
 
-from kube_ecs import API_VERSION
+from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common
 from kube_ecs.handlers.wakers import poke_namespace
 from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
@@ -40,6 +40,7 @@ def counts(namespace: str, services_by_namespace: Mapping[str, Collection[str]],
 @kopf.on.create(API_VERSION, "clusters")
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.on.update(API_VERSION, "clusters")  # type: ignore[arg-type]
+@metrics.reconciled("Cluster")
 async def cluster_reconcile(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
                             tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index,
                             capacity_providers: kopf.Index, **_) -> None:

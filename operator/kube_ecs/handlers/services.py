@@ -19,7 +19,7 @@ from typing import Any
 import kopf
 from kubernetes.client.exceptions import ApiException
 
-from kube_ecs import API_VERSION
+from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common, wakers
 from kube_ecs.handlers.common import MANAGED
 from kube_ecs.handlers.wakers import poke, service_key
@@ -48,6 +48,7 @@ class _State:
         self.pruned: object = None
 
 
+@metrics.reconciled("Service")
 def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revisions: list[rev.Revision],
                     replica_sets: list[dict], tasks: list[Task], cluster_specs: dict[str, dict],
                     providers: dict[str, dict]) -> bool:

@@ -8,7 +8,7 @@ import logging
 import kopf
 from kubernetes.client.exceptions import ApiException
 
-from kube_ecs import API_VERSION
+from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common
 from kube_ecs.reconcile.conditions import now_iso
 from kube_ecs.reconcile.kube import Conflict, Ref, api_error_message
@@ -17,6 +17,7 @@ from kube_ecs.reconcile.taskdefinitions import reconcile_task_definition
 log = logging.getLogger(__name__)
 
 
+@metrics.reconciled("TaskDefinition")
 def _reconcile(body: dict) -> None:
     ref = Ref(API_VERSION, "TaskDefinition", body["metadata"]["name"])
     try:

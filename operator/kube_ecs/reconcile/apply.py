@@ -1,4 +1,4 @@
-"""The one apply-child routine, for every kind the operator makes (style.md, "Knative").
+"""The one apply-child routine, for every kind the operator makes.
 
 get → missing: create → exists but controlled by someone else: report, never touch → ours: compare
 the fields we own, write only on a difference. A reconcile with nothing to do writes nothing.

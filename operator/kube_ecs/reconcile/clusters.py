@@ -3,19 +3,24 @@ capacity providers it may use (docs/capacity.md)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
+from kube_ecs import GROUP
 from kube_ecs.ecs import capacity, model
 from kube_ecs.ecs.normalize import reported
 from kube_ecs.ecs.validate import check_cluster
 from kube_ecs.reconcile.apply import apply_child, controller_uid
 from kube_ecs.reconcile.conditions import Condition, merge
-from kube_ecs.reconcile.kube import Client, Ref
+from kube_ecs.reconcile.kube import Client, Conflict, Ref
 from kube_ecs.reconcile.outcome import owner_of
+from kube_ecs.resources import meta
 from kube_ecs.resources.namespace import build_namespace, namespace_name
 
 # ECS's ClusterContainsServicesException, word for word.
 CONTAINS_SERVICES = "The Cluster cannot be deleted while Services are active."
+# On a Namespace made while its Cluster was being admitted: that Cluster's uid, until it owns it.
+ADMITTED_FOR = f"{GROUP}/admitted-for-cluster-uid"
 
 
 @dataclass(frozen=True)
@@ -28,13 +33,33 @@ class NamespaceState:
 def ensure_namespace(client: Client, body: dict) -> NamespaceState:
     """Create (and own) the Cluster's Namespace, or label an existing one kube-ecs did not make without
     owning it, so deleting the Cluster never deletes a namespace it did not create."""
-    cluster = body["metadata"]["name"]
+    cluster, uid = body["metadata"]["name"], body["metadata"]["uid"]
     name = namespace_name(cluster)
     live = client.get(Ref("v1", "Namespace", name))
-    owned = live is None or controller_uid(live) == body["metadata"]["uid"]
+    owned = live is None or controller_uid(live) == uid
+    if live is not None and controller_uid(live) is None and (live["metadata"].get("annotations") or {}).get(
+            ADMITTED_FOR) == uid:
+        # Made at this Cluster's admission (namespace_at_admission): the Cluster exists now, so own it.
+        client.patch(Ref("v1", "Namespace", name), {"metadata": {"ownerReferences": meta.owner_references(
+            owner_of(body))}})
+        owned = True
     desired = build_namespace(cluster=cluster, spec=body.get("spec"), owner=owner_of(body) if owned else None)
     applied = apply_child(client, desired)
     return NamespaceState(name, owned, applied.message if applied.action == "conflict" else None)
+
+
+def namespace_at_admission(client: Client, body: dict) -> None:
+    """The Namespace of a Cluster being admitted, so the next documents of the same apply find it.
+    Not owned yet: an ownerReference to a Cluster not yet stored lets the garbage collector, should it
+    look first, find the owner missing and delete the Namespace. The uid it carries lets
+    `ensure_namespace` adopt it; if the Cluster is never stored, a Cluster of that name made later
+    (another uid) labels it without owning it, as any Namespace kube-ecs did not make for it."""
+    desired = build_namespace(cluster=body["metadata"]["name"], spec=body.get("spec"))
+    if client.get(Ref.of(desired)) is not None:
+        return
+    desired["metadata"].setdefault("annotations", {})[ADMITTED_FOR] = body["metadata"]["uid"]
+    with contextlib.suppress(Conflict):  # made meanwhile: the Cluster's reconcile decides about it
+        client.create(desired)
 
 
 def warnings(spec: dict | None) -> list[str]:

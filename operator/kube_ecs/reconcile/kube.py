@@ -34,6 +34,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "TaskDefinition": ("taskdefinitions", False),
     "TaskDefinitionRevision": ("taskdefinitionrevisions", False),
     "ContainerInstance": ("containerinstances", False),
+    "ValidatingWebhookConfiguration": ("validatingwebhookconfigurations", False),
 }
 # Our own "Service" kind shares its name with the core one; the apiVersion tells them apart.
 ECS_SERVICE = (API_VERSION, "Service")

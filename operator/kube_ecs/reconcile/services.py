@@ -23,7 +23,7 @@ from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.reconcile.service_status import Observed, Task, compute
-from kube_ecs.resources import build_service_manifests, meta, names
+from kube_ecs.resources import build_service_manifests, images, meta, names
 from kube_ecs.resources.capacity import Target
 
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
@@ -151,7 +151,9 @@ def reconcile_service(
             rollout, progress.rollout_events = _count_failures(body, target, rollout, tasks, previous_status)
             target = _rolled_back(body, target, rollout, revisions_of)
         manifests = build_service_manifests(
-            service=target.spec, service_name=name, taskdef=target.revision.task_definition,
+            service=target.spec, service_name=name,
+            taskdef=images.with_mirror(target.revision.task_definition,
+                                       ((cluster_specs or {}).get(target.cluster) or {}).get("ecrMirror")),
             family=target.revision.family, revision=target.revision.number, namespace=namespace,
             cluster=target.cluster, owner=owner_of(body), placement=target.placement, providers=providers)
         if not daemon:

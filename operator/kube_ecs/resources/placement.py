@@ -105,8 +105,8 @@ def _spread_key(field: str) -> str:
 def topology_spread(strategies: list[dict], selector: dict[str, str]) -> list[dict]:
     """spread placement strategies → topologySpreadConstraints.
 
-    ECS spreads on a best-effort basis, hence ScheduleAnyway. binpack has no Kubernetes equivalent
-    (reported by validation); random is what the scheduler does anyway.
+    ECS spreads on a best-effort basis, hence ScheduleAnyway. binpack is a scheduler profile
+    (`scheduler_name`); random is what the scheduler does anyway.
     """
     keys = [_spread_key(s["field"]) for s in strategies if s.get("type") == "spread" and s.get("field")]
     return [
@@ -118,6 +118,20 @@ def topology_spread(strategies: list[dict], selector: dict[str, str]) -> list[di
         }
         for key in dict.fromkeys(keys)
     ]
+
+
+# kube-scheduler profiles whose NodeResourcesFit scoring is MostAllocated on one resource
+# (hack/kind/scheduler.yaml; docs/cluster.md says how to add them to another cluster).
+BINPACK_SCHEDULERS = {"cpu": "kube-ecs-binpack-cpu", "memory": "kube-ecs-binpack-memory"}
+
+
+def scheduler_name(strategies: list[dict]) -> str | None:
+    """The first binpack strategy's scheduler profile: a pod has one scheduler, so a later binpack
+    strategy only breaks ties in ECS, which the profile's scoring does anyway."""
+    for strategy in strategies:
+        if strategy.get("type") == "binpack" and strategy.get("field", "").lower() in BINPACK_SCHEDULERS:
+            return BINPACK_SCHEDULERS[strategy["field"].lower()]
+    return None
 
 
 # Labels in Kubernetes' own domains describe the node to Kubernetes; ECS users query the built-in

@@ -459,7 +459,8 @@ def _pod_level(taskdef: dict) -> dict:
 
 
 def _placement(taskdef: dict, service: dict, selector: dict[str, str]) -> dict:
-    """nodeSelector, affinity and topology spread from the task's and the Service's placement."""
+    """nodeSelector, affinity, topology spread and the binpack scheduler from the task's and the
+    Service's placement."""
     spec: dict = {}
     if node_selector := placement.node_selector(taskdef.get("runtimePlatform")):
         spec["nodeSelector"] = node_selector
@@ -468,6 +469,8 @@ def _placement(taskdef: dict, service: dict, selector: dict[str, str]) -> dict:
         spec["affinity"] = affinity
     if spread := placement.topology_spread(service.get("placementStrategy", []), selector):
         spec["topologySpreadConstraints"] = spread
+    if scheduler := placement.scheduler_name(service.get("placementStrategy", [])):
+        spec["schedulerName"] = scheduler
     return spec
 
 

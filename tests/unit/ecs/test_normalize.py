@@ -124,10 +124,11 @@ def test_service_with_extension_and_notes():
     spec, notes = normalize_service({
         "serviceName": "web", "taskDefinition": "web:3", "desiredCount": "2", "launchType": "FARGATE",
         "loadBalancers": [{"containerName": "web", "containerPort": 80, "ingress": {"host": "web.example.com"}}],
-        "placementStrategy": [{"type": "binpack", "field": "memory"}], "networkConfiguration": None})
+        "placementStrategy": [{"type": "binpack", "field": "memory"}], "networkConfiguration": None,
+        "placementConstraints": [{"type": "memberOf", "expression": "task:group == web"}]})
     assert spec["desiredCount"] == 2 and spec["loadBalancers"][0]["ingress"] == {"host": "web.example.com"}
     assert "networkConfiguration" not in spec
-    assert {n.path for n in notes} == {"placementStrategy[0]"}
+    assert {n.path for n in notes} == {"placementConstraints[0].expression"}
     with pytest.raises(InvalidSpec) as e:
         normalize_service({"serviceName": "web", "loadBalancers": "cats"})
     assert [str(p) for p in e.value.problems] == ["loadBalancers: must be a list, not a string 'cats'"]

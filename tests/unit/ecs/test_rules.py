@@ -88,3 +88,12 @@ def test_coverage_command_prints_every_member(capsys):
     assert cli.main(["coverage", "--kind", "rejected"]) == 0
     rejected = capsys.readouterr().out.splitlines()
     assert rejected and all(" rejected " in line for line in rejected)
+
+
+def test_coverage_markdown_has_a_table_row_per_member_grouped_by_root(capsys):
+    assert cli.main(["coverage", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(coverage.table()) + len(model.read_only_members())
+    assert [line[3:] for line in out.splitlines() if line.startswith("## ")][:len(coverage.ROOTS)] == list(coverage.ROOTS)
+    assert all(line.count(" | ") == 2 for line in rows), "a | in a rule's text must be escaped"

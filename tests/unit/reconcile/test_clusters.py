@@ -1,5 +1,13 @@
 from kube_ecs.reconcile.apply import HASH_ANNOTATION
-from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
+from kube_ecs.reconcile.clusters import (
+    ADMITTED_FOR,
+    CONTAINS_SERVICES,
+    Counts,
+    NamespaceState,
+    cluster_status,
+    ensure_namespace,
+    namespace_at_admission,
+)
 from kube_ecs.reconcile.conditions import condition_events
 from kube_ecs.reconcile.kube import Ref
 
@@ -28,6 +36,29 @@ def test_existing_namespace_is_labelled_not_owned():
     assert "ownerReferences" not in ns["metadata"]
     assert ns["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kube-ecs"
     assert HASH_ANNOTATION in ns["metadata"]["annotations"]
+
+
+def test_namespace_made_at_admission_is_owned_by_that_cluster_only():
+    client = FakeClient()
+    namespace_at_admission(client, cluster({"tags": [{"key": "team", "value": "cats"}]}))
+    ns = client.objects[Ref("v1", "Namespace", "demo")]
+    assert ns["metadata"]["annotations"][ADMITTED_FOR] == "u-demo" and "ownerReferences" not in ns["metadata"]
+    assert ns["metadata"]["labels"]["team"] == "cats"
+    assert ensure_namespace(client, cluster()) == NamespaceState("demo", True)
+    [owner] = client.objects[Ref("v1", "Namespace", "demo")]["metadata"]["ownerReferences"]
+    assert (owner["uid"], owner["controller"]) == ("u-demo", True)
+    # A Cluster of the same name that was never stored: a later one (another uid) does not own it.
+    other = FakeClient()
+    namespace_at_admission(other, cluster())
+    later = cluster()
+    later["metadata"]["uid"] = "u-later"
+    assert ensure_namespace(other, later) == NamespaceState("demo", False)
+
+
+def test_admission_leaves_an_existing_namespace_alone():
+    client = FakeClient({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+    namespace_at_admission(client, cluster())
+    assert client.writes == []
 
 
 def test_namespace_controlled_by_someone_else_is_a_problem():

@@ -109,3 +109,14 @@ def test_spread():
 )
 def test_node_selector(platform, expected):
     assert placement.node_selector(platform) == expected
+
+
+def test_binpack_names_its_scheduler_profile():
+    assert placement.scheduler_name([{"type": "binpack", "field": "memory"}]) == "kube-ecs-binpack-memory"
+    assert placement.scheduler_name([{"type": "spread", "field": "attribute:ecs.availability-zone"},
+                                     {"type": "binpack", "field": "CPU"}]) == "kube-ecs-binpack-cpu"
+    # The first binpack decides: a pod has one scheduler.
+    assert placement.scheduler_name([{"type": "binpack", "field": "cpu"},
+                                     {"type": "binpack", "field": "memory"}]) == "kube-ecs-binpack-cpu"
+    assert placement.scheduler_name([{"type": "random"}]) is None
+    assert placement.scheduler_name([]) is None

@@ -1,0 +1,3 @@
+module kube-ecs.invalid/registry-gate
+
+go 1.22
