@@ -2,9 +2,9 @@
 broken revision and rolls back, failed tasks are counted, deployments[] is a faithful history, and
 forceNewDeployment replaces every task. Each test has its own Cluster, TaskDefinition and Service.
 
-The broken revision names a binary the cats image (FROM scratch) does not have, so its container cannot
-start; the failing health check runs the cats binary a second time, which exits at once (port 80 is taken
-by the first)."""
+The broken revision names a binary the cats image does not have, so its container cannot start; the
+failing health check runs the cats binary a second time, which exits at once (port 80 is taken by the
+first)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,7 @@ def break_it(app: App) -> None:
     container(app)["environment"] = [{"name": "CATS", "value": "broken"}]
 
 
+@pytest.mark.serial  # it times the breaker and the rollback
 def test_broken_revision_fails_and_rolls_back(app: App, record_property):
     app.create()
     wait_for("the Service stable on revision 1", lambda: stable(app), timeout=180)
