@@ -62,6 +62,9 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("reconcile/pod_security.py", "admission_refusals", "get"): [(API_VERSION, "TaskDefinition")],
     ("reconcile/pod_security.py", "service_refusals", "get"): NAMESPACE,
     ("reconcile/services.py", "_find_workload", "get"): list(services.WORKLOAD_KINDS),
+    # The circuit breaker: a failed deployment's ReplicaSet to 0, tasks that cannot be created replaced.
+    ("reconcile/services.py", "_stop_launching", "patch"): [("apps/v1", "ReplicaSet")],
+    ("reconcile/services.py", "_relaunch_stuck", "evict"): [("v1", "Pod/eviction")],
     ("reconcile/taskdefinitions.py", "list_revisions", "list"): [(API_VERSION, REVISION_KIND)],
     ("reconcile/taskdefinitions.py", "reconcile_task_definition", "create"): [(API_VERSION, REVISION_KIND)],
     ("webhook.py", "publish_ca", "get"): [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")],

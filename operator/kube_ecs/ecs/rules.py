@@ -249,11 +249,20 @@ _NESTED_SERVICE = {
     "ServiceRegistry.port": _r("every port of the task is a Kubernetes Service port"),
     "ServiceRegistry.containerName": _r("every port of the task is a Kubernetes Service port"),
     "ServiceRegistry.containerPort": _r("every port of the task is a Kubernetes Service port"),
-    "DeploymentConfiguration.deploymentCircuitBreaker": _r("rollout failure detection is not implemented yet"),
+    "DeploymentConfiguration.deploymentCircuitBreaker": _m("ECS's failure counting and threshold; a failed "
+                                                           "deployment is stopped or rolled back (docs/rollouts.md)"),
+    "DeploymentCircuitBreaker.enable": _m("count failed tasks and fail the deployment at the threshold"),
+    "DeploymentCircuitBreaker.rollback": _m("a failed deployment returns to the last COMPLETED one's revision"),
+    "DeploymentCircuitBreaker.resetOnHealthyTask": _m("a task reaching RUNNING resets the count (default true)"),
+    "DeploymentCircuitBreaker.thresholdConfiguration": _m("the threshold: COUNT, BOUNDED_PERCENT (default 50, "
+                                                          "3 to 200) or UNBOUNDED_PERCENT of desiredCount"),
+    "ThresholdConfiguration.type": _m("COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT"),
+    "ThresholdConfiguration.value": _m("the count, or the percentage of desiredCount (rounded up)"),
     "DeploymentConfiguration.maximumPercent": _m("maxSurge = floor(desired·max/100) − desired"),
     "DeploymentConfiguration.minimumHealthyPercent": _m("maxUnavailable = desired − ceil(desired·min/100)"),
     "DeploymentConfiguration.alarms": _r("CloudWatch alarms do not exist on Kubernetes"),
-    "DeploymentConfiguration.strategy": _r("rollouts are always rolling updates"),
+    "DeploymentConfiguration.strategy": _m("ROLLING (the default): a Kubernetes rolling update; BLUE_GREEN, "
+                                           "LINEAR and CANARY refused (docs/rollouts.md)"),
     "DeploymentConfiguration.bakeTimeInMinutes": _r("rollouts are always rolling updates"),
     "DeploymentConfiguration.lifecycleHooks": _r("deployment lifecycle hooks are not implemented"),
     "DeploymentConfiguration.linearConfiguration": _r("rollouts are always rolling updates"),

@@ -399,6 +399,9 @@ def validate_service(spec: dict) -> list[Problem]:
     if minimum is not None and not 0 <= minimum <= 100:
         problems.append(Problem("deploymentConfiguration.minimumHealthyPercent",
                                 "minimumHealthyPercent must be between 0 and 100."))
+    strategy = config.get("strategy", "ROLLING")
+    if strategy in _STRATEGIES_REFUSED:
+        problems.append(Problem("deploymentConfiguration.strategy", _STRATEGIES_REFUSED[strategy]))
     if spec.get("healthCheckGracePeriodSeconds", 0) < 0:
         problems.append(Problem("healthCheckGracePeriodSeconds", "The health check grace period cannot be negative."))
     for i, balancer in enumerate(spec.get("loadBalancers", [])):
@@ -414,6 +417,17 @@ def validate_service(spec: dict) -> list[Problem]:
             problems.append(Problem(join(join("placementConstraints", i), "expression"),
                                     "A memberOf constraint needs an expression."))
     return problems + _tags(spec) + _rejected(spec, model.SERVICE)
+
+
+# Deployment strategies other than ROLLING, and why (docs/rollouts.md).
+_STRATEGIES_REFUSED = {
+    "LINEAR": "LINEAR deployments shift traffic by weight, which the Kubernetes Ingress API cannot express "
+              "(Traefik weights traffic only through its own CRDs); use ROLLING.",
+    "CANARY": "CANARY deployments shift traffic by weight, which the Kubernetes Ingress API cannot express "
+              "(Traefik weights traffic only through its own CRDs); use ROLLING.",
+    "BLUE_GREEN": "BLUE_GREEN deployments are not implemented yet; use ROLLING (with deploymentCircuitBreaker "
+                  "for automatic rollback).",
+}
 
 
 def validate_service_task(service: dict, taskdef: dict) -> list[Problem]:

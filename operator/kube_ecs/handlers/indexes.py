@@ -69,7 +69,8 @@ def replicasets_by_service(namespace: str | None, labels: kopf.Labels, body: kop
         "metadata": {k: metadata.get(k) for k in ("name", "uid", "labels", "annotations", "ownerReferences",
                                                     "creationTimestamp")},
         "spec": {"replicas": spec.get("replicas", 0),
-                 "template": {"metadata": {"labels": spec.get("template", {}).get("metadata", {}).get("labels")}}},
+                 "template": {"metadata": {k: spec.get("template", {}).get("metadata", {}).get(k)
+                                           for k in ("labels", "annotations")}}},
     }
     return {(namespace, labels.get(meta.SERVICE_LABEL, "")): slim}
 

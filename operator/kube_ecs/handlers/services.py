@@ -24,6 +24,7 @@ from kube_ecs.handlers import common, wakers
 from kube_ecs.handlers.common import MANAGED
 from kube_ecs.handlers.wakers import poke, service_key
 from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile.circuit_breaker import FORCE_ANNOTATION
 from kube_ecs.reconcile.conditions import now_iso
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import api_error_message
@@ -132,7 +133,11 @@ def _family_of(body: dict) -> str:
 
 
 def _spec_changed(body: Mapping[str, Any], **_) -> bool:
-    return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
+    """A spec change, or a new forceNewDeployment token (an annotation: no new generation)."""
+    status = body.get("status") or {}
+    force = ((status.get("rollout") or {}).get("current") or {}).get("force", "")
+    return body["metadata"].get("generation") != status.get("observedGeneration") or \
+        (body["metadata"].get("annotations") or {}).get(FORCE_ANNOTATION, "") != force
 
 
 @kopf.on.event(API_VERSION, "services", when=_spec_changed, id="poke-service")

@@ -27,4 +27,14 @@ def status_patch(previous: dict | None, status: dict) -> dict | None:
     previous = dict(previous or {})
     if previous == status:
         return None
-    return {**{k: None for k in previous if k not in status}, **status}
+    return _with_nulls(previous, status)
+
+
+def _with_nulls(previous: dict, current: dict) -> dict:
+    """`current`, with null for every key of `previous` it lacks, in nested objects too (a merge patch
+    merges objects: a key dropped from a nested one, such as status.rollout, would otherwise stay)."""
+    patch: dict = {k: None for k in previous if k not in current}
+    for key, value in current.items():
+        before = previous.get(key)
+        patch[key] = _with_nulls(before, value) if isinstance(value, dict) and isinstance(before, dict) else value
+    return patch

@@ -13,8 +13,11 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from kube_ecs.reconcile import circuit_breaker
+from kube_ecs.reconcile.circuit_breaker import DEPLOYMENT_ID_ANNOTATION
 from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
 from kube_ecs.reconcile.events import Event
 from kube_ecs.resources.meta import CONTAINER_NAMES_ANNOTATION, REVISION_LABEL
@@ -39,6 +42,17 @@ class Task:
     restarts: int
     placement_problem: str | None = None
     launch_problem: str | None = None
+    # The ECS deployment the task belongs to (its pod template's annotation), and its failures as ECS
+    # counts them (circuit_breaker.py): every restart of any container (main, init, sidecar), plus one for a
+    # container that cannot be created at all (image pull, missing Secret); the reason of the latest, and
+    # whether it was a health check that stopped it.
+    deployment_id: str | None = None
+    failures: int = 0
+    failure_reason: str | None = None
+    health_failure: bool = False
+    # creationTimestamp of a task whose container cannot be created (image, Secret): ECS would stop it and
+    # launch another, so the operator does (reconcile/services.py).
+    stuck_since: str | None = None
 
 
 def _ecs_names(meta: dict) -> dict[str, str]:
@@ -51,18 +65,70 @@ def _ecs_names(meta: dict) -> dict[str, str]:
     return {k: v for k, v in names.items() if isinstance(v, str)} if isinstance(names, dict) else {}
 
 
+# Exit codes of a container killed by a signal (SIGKILL, SIGTERM).
+_KILLED = frozenset({137, 143})
+
+
+def _probed(spec: dict) -> dict[str, float]:
+    """Containers with a liveness or startup probe (an ECS healthCheck) → the least time a failing probe takes
+    to have the kubelet kill it. Kubernetes does not record why it stopped a container: one with a probe that
+    ran that long, or exited by a signal, is taken as stopped by its failed health check."""
+    found = {}
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        probes = [p for p in (c.get("startupProbe"), c.get("livenessProbe")) if p]
+        if probes:
+            found[c.get("name", "")] = min(p.get("initialDelaySeconds", 0) + p.get("periodSeconds", 10)
+                                           * p.get("failureThreshold", 3) for p in probes)
+    return found
+
+
+def _lifetime(terminated: dict) -> float:
+    try:
+        started, finished = (datetime.strptime(terminated[k], "%Y-%m-%dT%H:%M:%SZ")
+                             for k in ("startedAt", "finishedAt"))
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return (finished - started).total_seconds()
+
+
+def _failure(cs: dict, ecs_name: str, kill_after: float | None) -> tuple[str | None, bool]:
+    """(ECS stopped reason, whether a health check stopped it) of a container's last failure."""
+    waiting = (cs.get("state") or {}).get("waiting") or {}
+    reason, message = waiting.get("reason", ""), waiting.get("message", "")
+    last = (cs.get("lastState") or {}).get("terminated") or {}
+    if reason == "CreateContainerConfigError":
+        return f"ResourceInitializationError: unable to pull secrets or registry auth: {message}", False
+    if reason in _PULL_ERRORS:
+        return f"CannotPullContainerError: {message or reason}", False
+    if reason in ("RunContainerError", "CreateContainerError") or last.get("reason") == "StartError":
+        return f"CannotStartContainerError: {last.get('message') or message or reason}", False
+    if last:
+        code = last.get("exitCode")
+        if last.get("reason") == "OOMKilled":
+            return f"OutOfMemoryError: Container killed due to memory usage (container {ecs_name})", False
+        if kill_after is not None and code != 0 and (code in _KILLED or _lifetime(last) >= kill_after - 1):
+            return "Task failed container health checks", True
+        return f"Essential container in task exited (container {ecs_name}, exit code {code})", False
+    return None, False
+
+
 def task_of(pod: Mapping[str, Any]) -> Task:
     meta, status = pod.get("metadata", {}), pod.get("status", {})
     labels = meta.get("labels") or {}
     ecs_names = _ecs_names(meta)
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     containers = status.get("containerStatuses") or []
+    every = [*(status.get("initContainerStatuses") or []), *containers]
+    probed = _probed(pod.get("spec") or {})
     placement = None
     scheduled = conditions.get("PodScheduled", {})
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         placement = scheduled.get("message", "")
     launch = None
-    for cs in containers:
+    failures, failure_reason, health, stuck_any = 0, None, False, False
+    for cs in every:
+        name = cs.get("name", "")
+        ecs_name = ecs_names.get(name, name)
         waiting = (cs.get("state") or {}).get("waiting") or {}
         reason, message = waiting.get("reason", ""), waiting.get("message", "")
         if reason == "CreateContainerConfigError":
@@ -70,9 +136,17 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         elif reason in _PULL_ERRORS:
             launch = f"CannotPullContainerError: {message or reason}"
         elif reason == "CrashLoopBackOff":
-            code = ((cs.get("lastState") or {}).get("terminated") or {}).get("exitCode")
-            name = cs.get("name")
-            launch = f"Essential container in task exited (container {ecs_names.get(name, name)}, exit code {code})"
+            launch = _failure(cs, ecs_name, probed.get(name))[0]
+        restarts = cs.get("restartCount", 0)
+        # A container that could not even be created never restarts: the attempt is one failure.
+        stuck = reason in _PULL_ERRORS or reason in ("CreateContainerConfigError", "CreateContainerError")
+        count = restarts + (1 if stuck and not restarts else 0)
+        stuck_any = stuck_any or stuck
+        if count:
+            failures += count
+            why, by_health = _failure(cs, ecs_name, probed.get(name))
+            if why:
+                failure_reason, health = why, by_health
     return Task(
         name=meta.get("name", ""),
         revision=labels.get(REVISION_LABEL),
@@ -82,6 +156,11 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         restarts=sum(cs.get("restartCount", 0) for cs in containers),
         placement_problem=placement,
         launch_problem=launch,
+        deployment_id=(meta.get("annotations") or {}).get(DEPLOYMENT_ID_ANNOTATION),
+        failures=failures,
+        failure_reason=failure_reason,
+        health_failure=health,
+        stuck_since=meta.get("creationTimestamp") if stuck_any and not meta.get("deletionTimestamp") else None,
     )
 
 
@@ -104,6 +183,10 @@ class Observed:
     siblings: list[dict] = field(default_factory=list)
     # launchType, or capacityProviderStrategy and the counts per provider (service_capacity.py).
     capacity: dict = field(default_factory=dict)
+    # status.rollout after this pass's failure accounting (circuit_breaker.py); None: not tracked (DAEMON).
+    rollout: dict | None = None
+    # What the accounting and the breaker said this pass (failed tasks, deployment failed, rolling back).
+    rollout_events: list[Event] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +198,10 @@ class Result:
 
 def _labels(obj: dict) -> dict:
     return obj.get("metadata", {}).get("labels") or {}
+
+
+def _template_annotations(obj: dict) -> dict:
+    return obj.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
 
 
 def _template_revision(obj: dict) -> str | None:
@@ -139,12 +226,11 @@ def _entry(*, id_: str, primary: bool, family: str, revision: str | None, desire
 
 
 def _rollout(workload: dict, desired: int) -> tuple[str, str]:
-    """(rolloutState, Kubernetes' reason when FAILED) of the workload's current template."""
+    """(rolloutState, reason when FAILED) of the workload's current template. Kubernetes' progress deadline
+    is not a failure: as in ECS, only the circuit breaker fails a deployment; without it a stuck deployment
+    stays IN_PROGRESS."""
     spec_gen = workload.get("metadata", {}).get("generation", 0)
     status = workload.get("status", {})
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
-            return "FAILED", cond.get("message", "")
     synced = status.get("observedGeneration", 0) >= spec_gen
     if workload["kind"] == "DaemonSet":
         done = (status.get("updatedNumberScheduled", 0) == desired
@@ -198,6 +284,13 @@ def deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
                                  created=prior.get(id_, {}).get("createdAt", created_default)))
         return result
 
+    rollout = observed.rollout or {}
+    failed = rollout.get("failed") or {}
+
+    def failures(id_: str, tasks: list[Task]) -> int:
+        counted = circuit_breaker.failed_tasks(rollout, id_)
+        return counted if counted is not None else sum(t.restarts for t in tasks)
+
     current = workload["metadata"].get("annotations", {}).get(K8S_REVISION)
     owned = [rs for rs in observed.replica_sets
              if any(r.get("uid") == uid for r in rs["metadata"].get("ownerReferences") or [])]
@@ -206,23 +299,36 @@ def deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
                     and _template_revision(rs) == current_revision), None)
     if primary is None:
         # The Deployment controller has not made the new ReplicaSet yet.
-        id_ = f"ecs-svc/{workload['metadata']['name']}-new"
+        id_ = (rollout.get("current") or {}).get("id") or f"ecs-svc/{workload['metadata']['name']}-new"
+        stopped = id_ == failed.get("id")
         result.append(_entry(id_=id_, primary=True, family=observed.family, revision=current_revision,
-                             desired=desired, tasks=[], state="IN_PROGRESS",
-                             reason=_reason("IN_PROGRESS", id_, ""), created=created_default))
+                             desired=desired, tasks=[], state="FAILED" if stopped else "IN_PROGRESS",
+                             reason=failed.get("reason", "") if stopped else _reason("IN_PROGRESS", id_, ""),
+                             created=created_default))
     for rs in owned:
         hash_ = _labels(rs).get(TEMPLATE_HASH)
         tasks = [t for t in observed.tasks if t.template_hash == hash_]
         is_primary = rs is primary
         replicas = rs.get("spec", {}).get("replicas", 0)
-        if not is_primary and not replicas and not any(not t.terminating for t in tasks):
+        # An older deployment stays (ACTIVE) until it has drained: no task left, stopping ones included.
+        if not is_primary and not replicas and not tasks:
             continue
-        id_ = f"ecs-svc/{hash_}"
-        rs_state = sticky(id_, state) if is_primary else "COMPLETED"
-        result.append(_entry(id_=id_, primary=is_primary, family=observed.family, revision=_template_revision(rs),
-                             desired=desired if is_primary else replicas, tasks=tasks, state=rs_state,
-                             reason=_reason(rs_state, id_, detail),
-                             created=rs["metadata"].get("creationTimestamp", created_default)))
+        id_ = _template_annotations(rs).get(DEPLOYMENT_ID_ANNOTATION) or f"ecs-svc/{hash_}"
+        if id_ == failed.get("id"):
+            rs_state, reason = "FAILED", failed.get("reason", "")
+        elif is_primary:
+            rs_state = sticky(id_, state)
+            reason = _reason(rs_state, id_, detail)
+        else:
+            rs_state = prior.get(id_, {}).get("rolloutState") or "COMPLETED"
+            rs_state = "COMPLETED" if rs_state == "IN_PROGRESS" else rs_state
+            reason = prior.get(id_, {}).get("rolloutStateReason") or _reason(rs_state, id_, detail)
+            if rs_state == "COMPLETED":
+                reason = _reason(rs_state, id_, "")
+        entry = _entry(id_=id_, primary=is_primary, family=observed.family, revision=_template_revision(rs),
+                       desired=desired if is_primary else replicas, tasks=tasks, state=rs_state, reason=reason,
+                       created=rs["metadata"].get("creationTimestamp", created_default))
+        result.append({**entry, "failedTasks": failures(id_, tasks)})
     result.sort(key=lambda d: d["status"] != "PRIMARY")
     return result
 
@@ -295,9 +401,10 @@ def _problem_events(svc: str, tasks: list[Task]) -> list[Event]:
     return events
 
 
-def _rollout_events(svc: str, primary: dict | None, previous_deployments: list[dict] | None) -> list[Event]:
-    """The PRIMARY deployment reaching COMPLETED or FAILED."""
-    if primary is None:
+def _rollout_events(svc: str, primary: dict | None, previous_deployments: list[dict] | None,
+                    rollout: dict | None = None) -> list[Event]:
+    """The PRIMARY deployment reaching COMPLETED or FAILED (the breaker's own failure was said as it tripped)."""
+    if primary is None or primary["id"] == ((rollout or {}).get("failed") or {}).get("id"):
         return []
     before = next((d for d in previous_deployments or [] if d.get("status") == "PRIMARY"), {})
     if primary["rolloutState"] == "COMPLETED" and (
@@ -314,28 +421,42 @@ def _failing(reason: str, message: str) -> list[Condition]:
             Condition("Degraded", True, reason, message)]
 
 
+def _rolled_back(observed: Observed) -> str | None:
+    """What the breaker did, while the Service runs the deployment it rolled back to (else None)."""
+    rollout = observed.rollout or {}
+    failed, current = rollout.get("failed") or {}, rollout.get("current") or {}
+    if not failed.get("rolledBackAs") or failed["rolledBackAs"] != current.get("id"):
+        return None
+    return (f"deployment {failed.get('id')} ({failed.get('taskDefinition')}) failed: its tasks failed to start; "
+            f"rolled back to deployment {failed.get('rollbackTo')} ({current.get('taskDefinition')}).")
+
+
 def _conditions(svc: str, observed: Observed, entries: list[dict], problems: list[Event]) -> list[Condition]:
     """Ready / Progressing / Degraded: an operator error, else a failed rollout, else steady, else in progress
-    (Degraded then by the first task problem)."""
+    (Degraded then by the first task problem). After a rollback Degraded stays True (RolledBack) while the
+    Service runs the revision it rolled back to."""
     primary = entries[0] if entries else None
     if observed.error:
         return _failing(*observed.error)
     if primary and primary["rolloutState"] == "FAILED":
         return _failing("RolloutFailed", primary["rolloutStateReason"])
+    rolled_back = _rolled_back(observed)
+    degraded = Condition("Degraded", True, "RolledBack", rolled_back) if rolled_back else None
     running, pending = sum(d["runningCount"] for d in entries), sum(d["pendingCount"] for d in entries)
     desired = primary["desiredCount"] if primary else observed.desired_count
     if primary and primary["rolloutState"] == "COMPLETED" and len(entries) == 1 and running == desired \
             and pending == 0:
         return [Condition("Ready", True, "SteadyState", f"{svc} has reached a steady state."),
                 Condition("Progressing", False, "RolloutCompleted", primary["rolloutStateReason"]),
-                Condition("Degraded", False, "AsExpected", "")]
+                degraded or Condition("Degraded", False, "AsExpected", "")]
     msg = f"{running} of {desired} tasks running, {pending} pending."
     problem = problems[0] if problems else None
-    return [Condition("Ready", False, "RolloutInProgress" if primary and primary["rolloutState"] == "IN_PROGRESS"
+    in_progress = "RollingBack" if rolled_back else "RolloutInProgress"
+    return [Condition("Ready", False, in_progress if primary and primary["rolloutState"] == "IN_PROGRESS"
                       else "TasksPending", msg),
-            Condition("Progressing", True, "RolloutInProgress", msg),
-            Condition("Degraded", problem is not None, problem.reason if problem else "AsExpected",
-                      problem.message if problem else "")]
+            Condition("Progressing", True, in_progress, msg),
+            degraded or Condition("Degraded", problem is not None, problem.reason if problem else "AsExpected",
+                                  problem.message if problem else "")]
 
 
 def _state_events(svc: str, observed: Observed, wanted: list[Condition], previous_conditions: list[dict] | None,
@@ -386,8 +507,8 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
     live = {t.name for t in observed.tasks if not t.terminating}
     problems = _problem_events(svc, observed.tasks)
     wanted = _conditions(svc, observed, entries, problems)
-    events = _unique([*_task_events(svc, live, known_tasks), *problems,
-                      *_rollout_events(svc, primary, previous.get("deployments")),
+    events = _unique([*_task_events(svc, live, known_tasks), *observed.rollout_events, *problems,
+                      *_rollout_events(svc, primary, previous.get("deployments"), observed.rollout),
                       *_state_events(svc, observed, wanted, previous.get("conditions"))])
     in_effect = set(previous.get("problems") or [])
     fresh = [e for e in events if not (e.warning and e.message in in_effect)]
@@ -405,6 +526,7 @@ def compute(observed: Observed, previous: dict | None, known_tasks: set[str] | N
         **observed.capacity,
         "warnings": observed.warnings,
         "conditions": conditions,
+        "rollout": circuit_breaker.completed(observed.rollout, primary) or None,
     }
     said = [e.message for e in fresh]
     return Result({k: v for k, v in status.items() if v is not None},

@@ -9,11 +9,13 @@ update-service call fails.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.capacity import Effective
 from kube_ecs.ecs.validate import check_service, validate_service_task
+from kube_ecs.reconcile import circuit_breaker as breaker
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile import service_capacity
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
@@ -29,6 +31,8 @@ WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"))
 # Children found by the Service's labels; a ServiceAccount is shared and carries only Cluster labels.
 SERVICE_CHILD_KINDS = (*WORKLOAD_KINDS, ("v1", "Service"), ("networking.k8s.io/v1", "Ingress"))
 SHARED_CHILD_KINDS = (("v1", "ServiceAccount"),)
+# Kubernetes' largest progress deadline: a Deployment never reports ProgressDeadlineExceeded (docs/rollouts.md).
+MAX_DEADLINE = 2**31 - 1
 
 
 class ServiceError(Exception):
@@ -100,6 +104,8 @@ class _Pass:
     events: list[Event] = field(default_factory=list)
     error: tuple[str, str] | None = None
     capacity: dict = field(default_factory=dict)
+    # The failure accounting's and the breaker's events: service events (status.events) too.
+    rollout_events: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,16 +144,38 @@ def reconcile_service(
     name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
     progress = _Pass(desired=spec_raw.get("desiredCount", 1), prune_key=pruned)
+    previous_status = body.get("status") or {}
+    rollout = previous_status.get("rollout")
     try:
         target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of,
                           cluster_specs=cluster_specs or {}, providers=providers or {}, levels=levels or {})
+        daemon = target.spec.get("schedulingStrategy") == "DAEMON"
+        if not daemon:
+            rollout, progress.rollout_events = _count_failures(body, target, rollout, tasks, previous_status)
+            target = _rolled_back(body, target, rollout, revisions_of)
         manifests = build_service_manifests(
             service=target.spec, service_name=name,
             taskdef=images.with_mirror(target.revision.task_definition,
                                        ((cluster_specs or {}).get(target.cluster) or {}).get("ecrMirror")),
             family=target.revision.family, revision=target.revision.number, namespace=namespace,
             cluster=target.cluster, owner=owner_of(body), placement=target.placement, providers=providers)
+        if not daemon:
+            before = ((rollout or {}).get("current") or {}).get("id")
+            rollout, manifests = _deployment_of(body, target, rollout, manifests, now)
+            current = rollout["current"]
+            rollout = {**rollout, "circuitBreaker": breaker.monitor(rollout, breaker.Breaker.of(target.spec),
+                                                                   target.spec.get("desiredCount", 1))}
+            if current["id"] != before:
+                progress.events.append(Event(f"(service {name}) (deployment {current['id']}) started: "
+                                             f"{current['taskDefinition']}.", "DeploymentStarted"))
+        elif breaker.Breaker.of(target.spec).enable:
+            progress.warnings.append("deploymentConfiguration.deploymentCircuitBreaker: not applied to DAEMON "
+                                     "services (docs/rollouts.md): ignored")
         keep = _apply_children(client, manifests, progress)
+        if not daemon and breaker.is_stopped(rollout):
+            progress.events += _stop_launching(client, namespace, rollout or {}, replica_sets)
+        elif not daemon:
+            progress.events += _relaunch_stuck(client, namespace, tasks, now)
         live = {w["metadata"]["name"]: w for w in (progress.workload, *progress.siblings) if w}
         progress.capacity = service_capacity.placement_status(target.placement, target.workloads, live)
         key = (meta_.get("generation"), target.revision.family, target.revision.number,
@@ -164,7 +192,7 @@ def reconcile_service(
         Observed(service=name, family=_family_hint(spec_raw.get("taskDefinition")), desired_count=progress.desired,
                  generation=meta_.get("generation", 0), workload=progress.workload, replica_sets=replica_sets,
                  tasks=tasks, error=progress.error, warnings=progress.warnings, siblings=progress.siblings,
-                 capacity=progress.capacity),
+                 capacity=progress.capacity, rollout=rollout, rollout_events=progress.rollout_events),
         body.get("status"), known_tasks, now)
     return Outcome(result.status, progress.events + result.events, result.known_tasks, progress.prune_key)
 
@@ -201,6 +229,106 @@ def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str,
         # The running tasks are left alone (a raised level); Pod Security Admission refuses new ones.
         raise ServiceError("PodSecurity", "InvalidParameterException: " + "; ".join(refused))
     return _Target(cluster, spec, chosen, placement, workloads)
+
+
+def force_token(body: dict) -> str:
+    """forceNewDeployment: ECS's is a flag of UpdateService; here a new value of the Service's annotation
+    `ecs.kube-ecs.dev/force-new-deployment` (any string, e.g. a timestamp) starts a new deployment."""
+    return str((body["metadata"].get("annotations") or {}).get(breaker.FORCE_ANNOTATION, ""))
+
+
+def _count_failures(body: dict, target: _Target, rollout: dict | None, tasks: list[Task],
+                    previous_status: dict) -> tuple[dict, list[Event]]:
+    """The failures of every deployment still in the history, and the breaker of the current one."""
+    keep = {d.get("id") for d in previous_status.get("deployments") or []} | \
+        {((rollout or {}).get("current") or {}).get("id")}
+    return breaker.evaluate(rollout or {}, tasks, breaker=breaker.Breaker.of(target.spec),
+                            desired=target.spec.get("desiredCount", 1), service=body["metadata"]["name"],
+                            keep={k for k in keep if k})
+
+
+def _rolled_back(body: dict, target: _Target, rollout: dict | None,
+                 revisions_of: Callable[[str], list[rev.Revision]]) -> _Target:
+    """The target with the revision the breaker rolled back to, while nothing else changed."""
+    number = breaker.target_revision(rollout, target.revision.number,
+                                     generation=body["metadata"].get("generation", 0), force=force_token(body))
+    if number is None or number == target.revision.number:
+        return target
+    found = next((r for r in revisions_of(target.revision.family) if r.number == number), None)
+    return target if found is None else replace(target, revision=found)
+
+
+def _deployment_of(body: dict, target: _Target, rollout: dict | None, manifests: list[dict],
+                   now: str) -> tuple[dict, list[dict]]:
+    """The ECS deployment these manifests are (a new one when their pod templates or the force token
+    changed), its id written into each Deployment's pod template; a deployment the breaker stopped
+    without a rollback is paused. Kubernetes' progress deadline is lifted: only the breaker fails a
+    deployment, as in ECS."""
+    meta_ = body["metadata"]
+    force = force_token(body)
+    workloads = [m for m in manifests if (m["apiVersion"], m["kind"]) == WORKLOAD_KINDS[0]]
+    key = breaker.template_key([w["spec"]["template"] for w in workloads], force)
+    rollout = breaker.start(rollout, key=key, revision=target.revision.number,
+                            generation=meta_.get("generation", 0), force=force, uid=meta_["uid"], now=now,
+                            task_definition=f"{target.revision.family}:{target.revision.number}")
+    current = rollout["current"]
+    failed = rollout.get("failed") or {}
+    if failed.get("rollbackRevision") == target.revision.number and failed.get("id") != current["id"] \
+            and not failed.get("rolledBackAs") and current.get("revision") == target.revision.number:
+        rollout = {**rollout, "failed": {**failed, "rolledBackAs": current["id"]}}
+    stopped = breaker.is_stopped(rollout)
+    out = []
+    for manifest in manifests:
+        if manifest in workloads:
+            spec = manifest["spec"]
+            template = spec["template"]
+            meta = dict(template.get("metadata") or {})
+            meta["annotations"] = {**(meta.get("annotations") or {}), breaker.DEPLOYMENT_ID_ANNOTATION: current["id"]}
+            spec = {**spec, "template": {**template, "metadata": meta}, "progressDeadlineSeconds": MAX_DEADLINE}
+            if stopped:
+                spec["paused"] = True
+            manifest = {**manifest, "spec": spec}
+        out.append(manifest)
+    return rollout, out
+
+
+def _stop_launching(client: Client, namespace: str, rollout: dict, replica_sets: list[dict]) -> list[Event]:
+    """A deployment the breaker stopped launches no more tasks: its ReplicaSets go to 0 (the Deployment is
+    paused, so its controller only scales the deployment still running up to the desired count)."""
+    failed_id = (rollout.get("failed") or {}).get("id")
+    events = []
+    for rs in replica_sets:
+        annotations = rs.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
+        if annotations.get(breaker.DEPLOYMENT_ID_ANNOTATION) != failed_id or not rs.get("spec", {}).get("replicas"):
+            continue
+        ref = Ref("apps/v1", "ReplicaSet", rs["metadata"]["name"], namespace)
+        client.patch(ref, {"spec": {"replicas": 0}})
+        events.append(Event(f"Scaled {ref} to 0: deployment {failed_id} was stopped by the circuit breaker",
+                            "ChildUpdated"))
+    return events
+
+
+# How long a task whose container cannot be created (image pull, missing Secret) is left before it is
+# stopped and replaced, as ECS stops such a task and launches another (each one a failed task).
+STUCK_SECONDS = 30
+
+
+def _relaunch_stuck(client: Client, namespace: str, tasks: list[Task], now: str) -> list[Event]:
+    events = []
+    for task in tasks:
+        if task.stuck_since is None or _seconds_between(task.stuck_since, now) < STUCK_SECONDS:
+            continue
+        if client.evict(namespace, task.name):
+            events.append(Event(f"Stopped task {task.name}: {task.failure_reason}", "TaskStopped", True))
+    return events
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    try:
+        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # noqa: E731
+        return (parse(later) - parse(earlier)).total_seconds()
+    except ValueError:
+        return 0.0
 
 
 def _apply_children(client: Client, manifests: list[dict], progress: _Pass) -> list[Ref]:

@@ -32,6 +32,11 @@ def test_spec_change_filter():
     assert services._spec_changed({"metadata": {"generation": 2}, "status": {"observedGeneration": 1}})
     assert not services._spec_changed({"metadata": {"generation": 2}, "status": {"observedGeneration": 2}})
     assert services._spec_changed({"metadata": {"generation": 1}})
+    # forceNewDeployment is an annotation: a new value wakes the Service although the generation is the same.
+    force = "ecs.kube-ecs.dev/force-new-deployment"
+    seen = {"observedGeneration": 2, "rollout": {"current": {"force": "1"}}}
+    assert services._spec_changed({"metadata": {"generation": 2, "annotations": {force: "2"}}, "status": seen})
+    assert not services._spec_changed({"metadata": {"generation": 2, "annotations": {force: "1"}}, "status": seen})
 
 
 def test_family_of_reference():

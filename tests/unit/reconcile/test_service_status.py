@@ -110,12 +110,12 @@ def test_operator_error_overrides_conditions_but_keeps_counts():
     assert conds["Degraded"]["status"] == "True"
 
 
-def test_progress_deadline_is_failed():
+def test_progress_deadline_is_not_a_failure():
+    """As in ECS, only the circuit breaker fails a deployment: a stuck one stays IN_PROGRESS."""
     dep = workload(available=0, updated=2, conditions=[{"type": "Progressing", "status": "False",
                                                         "reason": "ProgressDeadlineExceeded", "message": "timed out"}])
     status = compute(observed(workload=dep), None, None, "now").status
-    assert status["deployments"][0]["rolloutState"] == "FAILED"
-    assert {c["type"]: c["reason"] for c in status["conditions"]}["Ready"] == "RolloutFailed"
+    assert status["deployments"][0]["rolloutState"] == "IN_PROGRESS"
 
 
 def test_daemon_groups_tasks_by_revision():

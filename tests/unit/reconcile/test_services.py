@@ -106,3 +106,5 @@ def test_cluster_argument_must_match_the_namespace():
 def test_status_patch_nulls_removed_keys():
     assert status_patch({"a": 1, "b": 2}, {"a": 1}) == {"b": None, "a": 1}
     assert status_patch({"a": 1}, {"a": 1}) is None
+    # Nested objects too: a merge patch would keep a key dropped from one.
+    assert status_patch({"r": {"x": 1, "y": {"z": 1}}}, {"r": {"y": {}}}) == {"r": {"x": None, "y": {"z": None}}}
