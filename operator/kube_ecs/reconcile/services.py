@@ -8,14 +8,14 @@ update-service call fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.capacity import Effective
 from kube_ecs.ecs.validate import check_service, validate_service_task
+from kube_ecs.reconcile import autoscaling, service_capacity
 from kube_ecs.reconcile import revisions as rev
-from kube_ecs.reconcile import service_capacity
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
@@ -125,12 +125,15 @@ def reconcile_service(
     pruned: object = None,
     cluster_specs: dict[str, dict] | None = None,
     providers: dict[str, dict] | None = None,
+    autoscaled: Collection[str] = (),
 ) -> Outcome:
     """One pass: resolve → build → apply the children → prune → status. Listing every child kind is
     the costly part, so pruning runs only when what decides the set of children (the generation, the
     chosen revision and the workloads' names) differs from `pruned`, the value of `Outcome.prune_key`
     after the last pass that pruned (None: prune). `cluster_specs` are the Clusters' specs by name
-    and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md)."""
+    and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md). `autoscaled`
+    names the Deployments a HorizontalPodAutoscaler scales: their replicas are left to it and the
+    status shows its count (reconcile/autoscaling.py)."""
     meta_ = body["metadata"]
     name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
@@ -138,11 +141,17 @@ def reconcile_service(
     try:
         target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of,
                           cluster_specs=cluster_specs or {}, providers=providers or {})
+        spec = target.spec
+        scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
+        if scaled is not None:  # the rollout percentages follow the autoscaler's count
+            spec = {**spec, "desiredCount": scaled}
         manifests = build_service_manifests(
-            service=target.spec, service_name=name, taskdef=target.revision.task_definition,
+            service=spec, service_name=name, taskdef=target.revision.task_definition,
             family=target.revision.family, revision=target.revision.number, namespace=namespace,
             cluster=target.cluster, owner=owner_of(body), placement=target.placement, providers=providers)
-        keep = _apply_children(client, manifests, progress)
+        keep = _apply_children(client, autoscaling.release_replicas(client, manifests, autoscaled), progress)
+        scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
+        progress.desired = progress.desired if scaled is None else scaled
         live = {w["metadata"]["name"]: w for w in (progress.workload, *progress.siblings) if w}
         progress.capacity = service_capacity.placement_status(target.placement, target.workloads, live)
         key = (meta_.get("generation"), target.revision.family, target.revision.number,
