@@ -64,9 +64,9 @@ def scaled_count(workloads: Iterable[dict | None], autoscaled: Collection[str]) 
 class TargetOutcome:
     status: dict
     events: list[Event] = field(default_factory=list)
-    # The Application Auto Scaling activity, also posted on the ECS Service (its ref).
+    # The Application Auto Scaling activity, also posted on the ECS Service (apiVersion, kind, metadata).
     service_events: list[Event] = field(default_factory=list)
-    service: Ref | None = None
+    service: dict | None = None
 
 
 class _Refused(Exception):
@@ -97,7 +97,7 @@ def reconcile_scalable_target(client: Client, body: dict, *, policies: list[dict
     previous = body.get("status") or {}
     status: dict = {"observedGeneration": generation}
     events: list[Event] = []
-    service_ref: Ref | None = None
+    service_obj: dict | None = None
     hpa_live: dict | None = None
     active: list[str] = []
     try:
@@ -111,13 +111,14 @@ def reconcile_scalable_target(client: Client, body: dict, *, policies: list[dict
         if clusters.get(namespace) is None or names.object_name(cluster) != clusters[namespace]:
             raise _Refused("ServiceNotFound", f"ValidationException: ECS service doesn't exist: {spec['ResourceId']} "
                                               f"(no Cluster {cluster} owns namespace {namespace})")
-        service_ref = Ref(API_VERSION, "Service", names.object_name(service), namespace)
-        service_body = client.get(service_ref)
+        service_body = client.get(Ref(API_VERSION, "Service", names.object_name(service), namespace))
         if service_body is None:
             raise _Refused("ServiceNotFound", f"ValidationException: ECS service doesn't exist: {spec['ResourceId']}")
         if (service_body.get("spec") or {}).get("schedulingStrategy") == "DAEMON":
             raise _Refused("InvalidParameter", "ValidationException: a DAEMON service runs one task per container "
                                                "instance and cannot be scaled")
+        service_obj = {"apiVersion": service_body["apiVersion"], "kind": service_body["kind"],
+                       "metadata": {k: service_body["metadata"].get(k) for k in ("name", "namespace", "uid")}}
         metrics, active, policy_warnings = _metrics(policies)
         warnings_ += policy_warnings
         workload = _workload(client, namespace, cluster, service)
@@ -158,7 +159,7 @@ def reconcile_scalable_target(client: Client, body: dict, *, policies: list[dict
     else:
         status["conditions"] = merge(previous.get("conditions"), [ready], generation=generation, now=now)
     events += condition_events(previous.get("conditions"), status["conditions"])
-    return TargetOutcome(status, events, service_events, service_ref)
+    return TargetOutcome(status, events, service_events, service_obj)
 
 
 def _metrics(policies: list[dict]) -> tuple[list[autoscaling.Metric], list[str], list[str]]:
