@@ -6,6 +6,7 @@ the policy goes. Prints the figures (load start â†’ first scale-out, load end â†
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.request
@@ -20,12 +21,17 @@ pytestmark = pytest.mark.e2e
 GROUP = "ecs.kube-ecs.dev"
 # The load: REQUESTS sequential GET /burn?ms=BURN_MS (one core busy while they run), LOAD_SECONDS at most.
 REQUESTS, BURN_MS, LOAD_SECONDS = 400, 250, 150
+# The cats image with /burn. Nodes of a long-lived cluster may hold an older localhost:5001/cats:1.0
+# (IfNotPresent): push this tree's build under another tag and name it here, e.g.
+# `make push IMAGE=kube-ecs/cats:1.0 AS=localhost:5001/cats:burn` and KUBE_ECS_BURN_IMAGE=localhost:5001/cats:burn.
+IMAGE = os.environ.get("KUBE_ECS_BURN_IMAGE", "localhost:5001/cats:1.0")
 
 
 @pytest.fixture
 def app() -> Iterator[App]:
     made = App(f"e2e-scaling-{uuid.uuid4().hex[:5]}")  # 128 cpu units: requests.cpu 125m
     made.service["spec"]["desiredCount"] = 1
+    made.taskdef["spec"]["containerDefinitions"][0]["image"] = IMAGE
     yield made
     for kind in ("scalingpolicies", "scalabletargets"):
         kubectl("delete", f"{kind}.{GROUP}", "--all", "-n", made.namespace, "--ignore-not-found", "--timeout=60s",
@@ -66,6 +72,15 @@ def load(host: str, done: threading.Event, sent: list[int]) -> None:
     done.set()
 
 
+def burns(host: str) -> bool:
+    request = urllib.request.Request(f"{INGRESS}/burn?ms=1", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.read().startswith(b"burned")
+    except OSError:
+        return False
+
+
 def replicas(app: App) -> int:
     return (app.deployment() or {}).get("spec", {}).get("replicas", -1)
 
@@ -82,6 +97,7 @@ def test_cpu_target_tracking_scales_out_and_in(app: App, record_property):
     app.create()
     app.wait_ready()
     wait_http_ok(app.host)
+    assert burns(app.host), f"{IMAGE} has no /burn endpoint: see KUBE_ECS_BURN_IMAGE above"
     target, policy = scaling(app)
     apply(target, policy)
     made = wait_for("the HPA made and measuring cpu", lambda: hpa(app), timeout=120,
