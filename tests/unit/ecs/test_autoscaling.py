@@ -72,3 +72,12 @@ def test_other_services_metrics_are_refused():
     spec, problems, _ = autoscaling.check_scaling_policy(policy(PredefinedMetricSpecification={
         "PredefinedMetricType": "DynamoDBReadCapacityUtilization"}))
     assert spec is None and "not a metric of an ECS service" in problems[0].message
+
+
+def test_the_sample_is_valid_and_mapped():
+    from pathlib import Path
+
+    import yaml
+    target, policy_ = yaml.safe_load_all((Path(__file__).parents[3] / "manifests/samples/autoscaling.yaml").read_text())
+    assert autoscaling.check_scalable_target(target["spec"])[1] == []
+    assert metric(autoscaling.check_scaling_policy(policy_["spec"])[0]) == autoscaling.Metric("cpu", 50, 60, 120, False)
