@@ -163,6 +163,20 @@ def crd_manifests() -> list[dict]:
                       _column("TaskDef", "string", ".status.taskDefinition"),
                       # PRIMARY is always first in status.deployments.
                       _column("Rollout", "string", ".status.deployments[0].rolloutState")]),
+        # Service Auto Scaling (docs/autoscaling.md): pasted Application Auto Scaling requests.
+        _crd("ScalableTarget", "scalabletargets", scope="Namespaced", short_names=["ecsst", "scalabletarget"],
+             schema=_root(openapi_schema("RegisterScalableTargetRequest")),
+             columns=[_column("Resource", "string", ".spec.ResourceId"),
+                      _column("Min", "integer", ".spec.MinCapacity"),
+                      _column("Max", "integer", ".spec.MaxCapacity"),
+                      _column("Desired", "integer", ".status.desiredCount"),
+                      _column("Ready", "string", '.status.conditions[?(@.type=="Ready")].status')]),
+        _crd("ScalingPolicy", "scalingpolicies", scope="Namespaced", short_names=["ecssp", "scalingpolicy"],
+             schema=_root(_optional(openapi_schema("PutScalingPolicyRequest"), "PolicyName")),
+             columns=[_column("Resource", "string", ".spec.ResourceId"),
+                      _column("Type", "string", ".spec.PolicyType"),
+                      _column("Target", "number", ".spec.TargetTrackingScalingPolicyConfiguration.TargetValue"),
+                      _column("Ready", "string", '.status.conditions[?(@.type=="Ready")].status')]),
         # A read-only view the operator writes (docs/decisions.md): nothing to specify, all is status.
         _crd("ContainerInstance", "containerinstances", scope="Cluster", short_names=["ci", "ecsci"],
              schema=_root({"type": "object"}, spec_required=False),

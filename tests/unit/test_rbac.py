@@ -25,7 +25,7 @@ import yaml
 import kube_ecs.handlers
 import kube_ecs.handlers.admission  # noqa: F401 - registers the webhook handlers
 from kube_ecs import API_VERSION
-from kube_ecs.reconcile import services
+from kube_ecs.reconcile import autoscaling, services
 from kube_ecs.reconcile.kube import KINDS
 from kube_ecs.reconcile.taskdefinitions import REVISION_KIND
 
@@ -37,19 +37,25 @@ SERVICE_ACCOUNT = ("kube-ecs-operator", "kube-ecs-system")
 CLIENT_VERBS = {"get": {"get"}, "list": {"list"}, "create": {"create"}, "apply": {"create", "patch"},
                 "patch": {"patch"}, "delete": {"delete"}, "evict": {"create"}}
 ECS_STATUS = [(API_VERSION, k) for k in ("Cluster", "TaskDefinition", "Service", "CapacityProvider",
-                                         "ContainerInstance")]
+                                         "ContainerInstance", "ScalableTarget", "ScalingPolicy")]
 SERVICE_CHILDREN = [*services.SERVICE_CHILD_KINDS, *services.SHARED_CHILD_KINDS]
 NAMESPACE = [("v1", "Namespace")]
 CONTAINER_INSTANCE = [(API_VERSION, "ContainerInstance")]
+HPA = [autoscaling.HPA]
 # (module, function, Client method) → the (apiVersion, kind)s it is called for; "/status" and
 # "/eviction" name subresources.
 CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("handlers/common.py", "write_status", "patch"): [(v, f"{k}/status") for v, k in ECS_STATUS],
-    ("reconcile/apply.py", "apply_child", "get"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE,
-    ("reconcile/apply.py", "apply_child", "apply"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE,
-    ("reconcile/apply.py", "prune", "list"): SERVICE_CHILDREN,
-    ("reconcile/apply.py", "prune", "delete"): SERVICE_CHILDREN,
+    ("reconcile/apply.py", "apply_child", "get"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE + HPA,
+    ("reconcile/apply.py", "apply_child", "apply"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE + HPA,
+    ("reconcile/apply.py", "prune", "list"): SERVICE_CHILDREN + HPA,
+    ("reconcile/apply.py", "prune", "delete"): SERVICE_CHILDREN + HPA,
     ("reconcile/apply.py", "prune", "patch"): SERVICE_CHILDREN,  # removes a shared object's ownerReference
+    # Service Auto Scaling: the Deployment whose replicas an HPA takes over, the Service it scales.
+    ("reconcile/autoscaling.py", "release_replicas", "get"): [("apps/v1", "Deployment")],
+    ("reconcile/autoscaling.py", "release_replicas", "apply"): [("apps/v1", "Deployment")],
+    ("reconcile/autoscaling.py", "_workload", "list"): [("apps/v1", "Deployment")],
+    ("reconcile/autoscaling.py", "reconcile_scalable_target", "get"): [(API_VERSION, "Service")],
     ("reconcile/clusters.py", "ensure_namespace", "get"): NAMESPACE,
     ("reconcile/clusters.py", "ensure_namespace", "patch"): NAMESPACE,
     ("reconcile/clusters.py", "namespace_at_admission", "get"): NAMESPACE,
@@ -71,7 +77,7 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("webhook.py", "publish_ca", "patch"): [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")],
 }
 # Owners of children whose ownerReference blocks the owner's deletion (meta.owner_references).
-BLOCKING_OWNERS = ["clusters", "services", "taskdefinitions"]
+BLOCKING_OWNERS = ["clusters", "services", "taskdefinitions", "scalabletargets"]
 
 Grant = tuple[str, str, str]  # (apiGroup, resource, verb)
 

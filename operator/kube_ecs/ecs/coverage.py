@@ -1,4 +1,5 @@
-"""`kube-ecs coverage`: the field registry (rules.py) as a table, one row per ECS member."""
+"""`kube-ecs coverage`: the field registry (rules.py) as a table, one row per ECS (and Application Auto
+Scaling) member."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import argparse
 
 from kube_ecs.ecs import model, rules
 
-ROOTS = (model.TASK_DEFINITION, model.SERVICE, model.CLUSTER, model.CAPACITY_PROVIDER)
+ROOTS = (model.TASK_DEFINITION, model.SERVICE, model.CLUSTER, model.CAPACITY_PROVIDER, model.SCALABLE_TARGET,
+         model.SCALING_POLICY)
 
 
 def table(roots: tuple[str, ...] = ROOTS) -> list[tuple[str, str, str]]:

@@ -1,4 +1,8 @@
-"""botocore's ECS service model: the one source of ECS field names, types and enums.
+"""botocore's ECS service model: the one source of ECS field names, types and enums; and, for Service
+Auto Scaling, botocore's `application-autoscaling` model (RegisterScalableTargetRequest,
+PutScalingPolicyRequest). Shapes are looked up by name in ECS's model first, then in Application
+Auto Scaling's: no structure reachable from the Auto Scaling roots shares a name with an ECS one (a
+test checks it), so rule keys stay `Structure.member` for both.
 
 kube-ecs extends four places of it: loadBalancers[].ingress (docs/decisions.md), a capacity
 provider's nodeSelector (docs/capacity.md), a Cluster's podSecurity (docs/security.md) and, for pasted
@@ -23,6 +27,10 @@ CAPACITY_PROVIDER = "CreateCapacityProviderRequest"
 STRATEGY_ITEM = "CapacityProviderStrategyItem"
 # describe-task-definition's shape: the request's members plus read-only ones.
 DESCRIBED = "TaskDefinition"
+# Application Auto Scaling (docs/autoscaling.md).
+AUTOSCALING = "application-autoscaling"
+SCALABLE_TARGET = "RegisterScalableTargetRequest"
+SCALING_POLICY = "PutScalingPolicyRequest"
 
 # Our extension shapes, in botocore's own JSON form.
 _EXTENSIONS = {
@@ -45,19 +53,22 @@ EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"},
 
 
 @cache
-def service_model() -> botocore_model.ServiceModel:
-    """The installed ECS model, found as a botocore session finds it (AWS_DATA_PATH, then
-    ~/.aws/models, then botocore's data). Read through the loader alone: importing botocore.session
-    (clients, credentials, waiters) doubled `kube-ecs validate`'s start-up time."""
+def service_model(service: str = "ecs") -> botocore_model.ServiceModel:
+    """The installed model of `service` (ECS by default), found as a botocore session finds it
+    (AWS_DATA_PATH, then ~/.aws/models, then botocore's data). Read through the loader alone:
+    importing botocore.session (clients, credentials, waiters) doubled `kube-ecs validate`'s start-up time."""
     loader = loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
-    return botocore_model.ServiceModel(loader.load_service_model("ecs", "service-2"), service_name="ecs")
+    return botocore_model.ServiceModel(loader.load_service_model(service, "service-2"), service_name=service)
 
 
 @cache
 def shape(name: str) -> botocore_model.Shape:
     if name in _EXTENSIONS:
         return botocore_model.ShapeResolver(_EXTENSIONS).get_shape_by_name(name)
-    return service_model().shape_for(name)
+    try:
+        return service_model().shape_for(name)
+    except botocore_model.NoShapeFoundError:
+        return service_model(AUTOSCALING).shape_for(name)
 
 
 @cache

@@ -322,6 +322,62 @@ _NESTED_CAPACITY_PROVIDER = {
     "AutoScalingGroupProvider.managedDraining": _r("drain a node with kubectl drain: Kubernetes evicts its pods"),
 }
 
+# Application Auto Scaling (docs/autoscaling.md): a ScalableTarget and its ScalingPolicies make a
+# HorizontalPodAutoscaler on the Service's Deployment.
+_AUTOSCALING_COMMON = {
+    "ServiceNamespace": _m("must be ecs (the only service kube-ecs scales)"),
+    "ResourceId": _m("service/<cluster>/<service>: the Service of that name in the Cluster whose namespace holds "
+                     "this object"),
+    "ScalableDimension": _m("must be ecs:service:DesiredCount: the Deployment's replicas"),
+}
+
+_SCALABLE_TARGET = {
+    **_AUTOSCALING_COMMON,
+    "MinCapacity": _m("HorizontalPodAutoscaler minReplicas (at least 1: an HPA cannot scale to 0)"),
+    "MaxCapacity": _m("HorizontalPodAutoscaler maxReplicas"),
+    "RoleARN": _r("the HorizontalPodAutoscaler needs no IAM role"),
+    "SuspendedState": _m("suspends scale-in / scale-out (HPA behavior selectPolicy Disabled); see its members"),
+    "Tags": _r("tags of a scalable target are not carried to the HorizontalPodAutoscaler"),
+}
+
+_NESTED_SCALABLE_TARGET = {
+    "SuspendedState.DynamicScalingInSuspended": _m("behavior.scaleDown.selectPolicy Disabled"),
+    "SuspendedState.DynamicScalingOutSuspended": _m("behavior.scaleUp.selectPolicy Disabled"),
+    "SuspendedState.ScheduledScalingSuspended": _r("scheduled actions are not implemented: nothing to suspend"),
+}
+
+_SCALING_POLICY = {
+    **_AUTOSCALING_COMMON,
+    "PolicyName": _m("the policy's name (defaults to metadata.name)"),
+    "PolicyType": _m("TargetTrackingScaling → a metric of the HorizontalPodAutoscaler; StepScaling and "
+                     "PredictiveScaling are reported"),
+    "StepScalingPolicyConfiguration": _r("step scaling acts on CloudWatch alarms, which do not exist on "
+                                         "Kubernetes: use target tracking"),
+    "TargetTrackingScalingPolicyConfiguration": _m("one HPA metric; several policies are one HPA, which "
+                                                   "scales out when any asks and in only when all allow"),
+    "PredictiveScalingPolicyConfiguration": _r("predictive scaling forecasts from CloudWatch history: the "
+                                               "HorizontalPodAutoscaler only reacts"),
+}
+
+_NESTED_SCALING_POLICY = {
+    "TargetTrackingScalingPolicyConfiguration.TargetValue": _m("averageUtilization (percent, rounded) of the "
+                                                               "pods' requests, which are the task's cpu/memory"),
+    "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification": _m("the HPA's Resource metric"),
+    "TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification": _r(
+        "CloudWatch metrics do not exist on Kubernetes and no external-metrics adapter is installed"),
+    "TargetTrackingScalingPolicyConfiguration.ScaleOutCooldown": _m("behavior.scaleUp.stabilizationWindowSeconds "
+                                                                    "(default 300, the smallest of the policies)"),
+    "TargetTrackingScalingPolicyConfiguration.ScaleInCooldown": _m("behavior.scaleDown.stabilizationWindowSeconds "
+                                                                   "(default 300, the largest of the policies)"),
+    "TargetTrackingScalingPolicyConfiguration.DisableScaleIn": _m("behavior.scaleDown.selectPolicy Disabled"),
+    "PredefinedMetricSpecification.PredefinedMetricType": _m(
+        "ECSServiceAverageCPUUtilization[HighResolution] → Resource cpu, ECSServiceAverageMemoryUtilization"
+        "[HighResolution] → Resource memory, as Utilization; ALBRequestCountPerTarget is reported (no "
+        "request-metrics adapter); other services' types are refused"),
+    "PredefinedMetricSpecification.ResourceLabel": _r("names an ALB target group: ALBRequestCountPerTarget is "
+                                                      "not mapped"),
+}
+
 
 def _keyed(structure: str, rules: dict[str, Rule]) -> dict[str, Rule]:
     return {f"{structure}.{member}": rule for member, rule in rules.items()}
@@ -338,6 +394,10 @@ RULES: dict[str, Rule] = {
     **_keyed(model.STRATEGY_ITEM, _STRATEGY_ITEM),
     **_keyed(model.CAPACITY_PROVIDER, _CAPACITY_PROVIDER),
     **_NESTED_CAPACITY_PROVIDER,
+    **_keyed(model.SCALABLE_TARGET, _SCALABLE_TARGET),
+    **_NESTED_SCALABLE_TARGET,
+    **_keyed(model.SCALING_POLICY, _SCALING_POLICY),
+    **_NESTED_SCALING_POLICY,
     **{f"{model.DESCRIBED}.{member}": _READ_ONLY for member in model.read_only_members()},
 }
 

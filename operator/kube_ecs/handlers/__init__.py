@@ -12,6 +12,15 @@ mypy checks every handler against Kopf's callback protocols, so:
   registering decorator nearest the function gets `# type: ignore[arg-type]`, under a comment saying so.
 """
 
-from kube_ecs.handlers import capacity_providers, clusters, container_instances, indexes, services, taskdefinitions
+from kube_ecs.handlers import (
+    autoscaling,
+    capacity_providers,
+    clusters,
+    container_instances,
+    indexes,
+    services,
+    taskdefinitions,
+)
 
-__all__ = ["capacity_providers", "clusters", "container_instances", "indexes", "services", "taskdefinitions"]
+__all__ = ["autoscaling", "capacity_providers", "clusters", "container_instances", "indexes", "services",
+           "taskdefinitions"]

@@ -80,6 +80,12 @@ def tasks_by_service(namespace: str | None, labels: kopf.Labels, body: kopf.Body
     return {(namespace, labels.get(meta.SERVICE_LABEL, "")): task_of(body)}
 
 
+@kopf.index("autoscaling/v2", "horizontalpodautoscalers", labels=MANAGED)
+def hpas_by_service(namespace: str | None, labels: kopf.Labels, spec: kopf.Spec, **_) -> dict:
+    """The Deployments an HPA of ours scales: the Service leaves their replicas to it."""
+    return {(namespace, labels.get(meta.SERVICE_LABEL, "")): (spec.get("scaleTargetRef") or {}).get("name", "")}
+
+
 @kopf.index("v1", "nodes")
 def node_labels(name: str, labels: kopf.Labels, **_) -> dict:
     """The pools a CapacityProvider's nodeSelector picks from."""

@@ -51,7 +51,8 @@ class _State:
 @metrics.reconciled("Service")
 def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revisions: list[rev.Revision],
                     replica_sets: list[dict], tasks: list[Task], cluster_specs: dict[str, dict],
-                    providers: dict[str, dict], levels: dict[str, str]) -> bool:
+                    providers: dict[str, dict], levels: dict[str, str],
+                    autoscaled: frozenset[str] = frozenset()) -> bool:
     """One pass, in a worker thread. False when it failed and should be retried soon."""
     previous = state.status if state.status is not None else body.get("status")
     body = {**body, "status": previous}
@@ -60,7 +61,8 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
         outcome = reconcile_service(
             common.client(), body, clusters=clusters, revisions_of=lambda family: revisions,
             replica_sets=replica_sets, tasks=tasks, known_tasks=state.known_tasks, now=now_iso(),
-            pruned=state.pruned, cluster_specs=cluster_specs, providers=providers, levels=levels)
+            pruned=state.pruned, cluster_specs=cluster_specs, providers=providers, levels=levels,
+            autoscaled=autoscaled)
         common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
         message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
@@ -98,7 +100,7 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
                          clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
                          replicasets_by_service: kopf.Index, tasks_by_service: kopf.Index,
                          cluster_specs: kopf.Index, capacity_providers: kopf.Index,
-                         cluster_pod_security: kopf.Index, **_) -> None:
+                         cluster_pod_security: kopf.Index, hpas_by_service: kopf.Index, **_) -> None:
     assert namespace is not None  # Services are namespaced
     key = service_key(namespace, name)
     waker = wakers.register(key)
@@ -118,6 +120,7 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
                 cluster_specs=copy.deepcopy(common.values(cluster_specs)),
                 providers=copy.deepcopy(common.values(capacity_providers)),
                 levels=common.values(cluster_pod_security),
+                autoscaled=frozenset(hpas_by_service.get(key, [])),
             )
             await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
             await asyncio.sleep(DEBOUNCE_SECONDS)
@@ -153,7 +156,8 @@ async def _poke_owner(namespace: str | None, labels: kopf.Labels, **_) -> None:
 
 # Children and pods: a change (a hand edit, a deletion, a pod becoming ready) re-reconciles the owner.
 for _resource in (("apps/v1", "deployments"), ("apps/v1", "daemonsets"), ("apps/v1", "replicasets"),
-                  ("v1", "pods"), ("v1", "services"), ("networking.k8s.io/v1", "ingresses")):
+                  ("v1", "pods"), ("v1", "services"), ("networking.k8s.io/v1", "ingresses"),
+                  ("autoscaling/v2", "horizontalpodautoscalers")):
     kopf.on.event(*_resource, labels=MANAGED, id=f"poke-owner-{_resource[1]}")(_poke_owner)
 
 

@@ -35,6 +35,9 @@ KINDS: dict[str, tuple[str, bool]] = {
     "TaskDefinitionRevision": ("taskdefinitionrevisions", False),
     "ContainerInstance": ("containerinstances", False),
     "ValidatingWebhookConfiguration": ("validatingwebhookconfigurations", False),
+    "HorizontalPodAutoscaler": ("horizontalpodautoscalers", True),
+    "ScalableTarget": ("scalabletargets", True),
+    "ScalingPolicy": ("scalingpolicies", True),
 }
 # Our own "Service" kind shares its name with the core one; the apiVersion tells them apart.
 ECS_SERVICE = (API_VERSION, "Service")

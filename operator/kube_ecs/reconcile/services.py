@@ -8,16 +8,16 @@ update-service call fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.capacity import Effective
 from kube_ecs.ecs.validate import check_service, validate_service_task
+from kube_ecs.reconcile import autoscaling, service_capacity
 from kube_ecs.reconcile import circuit_breaker as breaker
 from kube_ecs.reconcile import revisions as rev
-from kube_ecs.reconcile import service_capacity
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
@@ -133,13 +133,16 @@ def reconcile_service(
     cluster_specs: dict[str, dict] | None = None,
     providers: dict[str, dict] | None = None,
     levels: dict[str, str] | None = None,
+    autoscaled: Collection[str] = (),
 ) -> Outcome:
     """One pass: resolve → build → apply the children → prune → status. Listing every child kind is
     the costly part, so pruning runs only when what decides the set of children (the generation, the
     chosen revision and the workloads' names) differs from `pruned`, the value of `Outcome.prune_key`
     after the last pass that pruned (None: prune). `cluster_specs` are the Clusters' specs by name
     and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md); `levels` the
-    Pod Security level each Cluster enforces (default: its spec's, docs/security.md)."""
+    Pod Security level each Cluster enforces (default: its spec's, docs/security.md). `autoscaled`
+    names the Deployments a HorizontalPodAutoscaler scales: their replicas are left to it and the
+    status shows its count (reconcile/autoscaling.py)."""
     meta_ = body["metadata"]
     name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
@@ -153,8 +156,12 @@ def reconcile_service(
         if not daemon:
             rollout, progress.rollout_events = _count_failures(body, target, rollout, tasks, previous_status)
             target = _rolled_back(body, target, rollout, revisions_of)
+        spec = target.spec
+        scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
+        if scaled is not None:  # the rollout percentages follow the autoscaler's count
+            spec = {**spec, "desiredCount": scaled}
         manifests = build_service_manifests(
-            service=target.spec, service_name=name,
+            service=spec, service_name=name,
             taskdef=images.with_mirror(target.revision.task_definition,
                                        ((cluster_specs or {}).get(target.cluster) or {}).get("ecrMirror")),
             family=target.revision.family, revision=target.revision.number, namespace=namespace,
@@ -171,7 +178,9 @@ def reconcile_service(
         elif breaker.Breaker.of(target.spec).enable:
             progress.warnings.append("deploymentConfiguration.deploymentCircuitBreaker: not applied to DAEMON "
                                      "services (docs/rollouts.md): ignored")
-        keep = _apply_children(client, manifests, progress)
+        keep = _apply_children(client, autoscaling.release_replicas(client, manifests, autoscaled), progress)
+        scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
+        progress.desired = progress.desired if scaled is None else scaled
         if not daemon and breaker.is_stopped(rollout):
             progress.events += _stop_launching(client, namespace, rollout or {}, replica_sets)
         elif not daemon:

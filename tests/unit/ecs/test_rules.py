@@ -11,11 +11,12 @@ from kube_ecs.ecs import coverage, model, rules
 
 ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest", "CreateClusterRequest",
          "CreateCapacityProviderRequest")
+AUTOSCALING_ROOTS = ("RegisterScalableTargetRequest", "PutScalingPolicyRequest")
 
 
-def botocore_members(root: str):
+def botocore_members(root: str, service: str = "ecs"):
     """(shape path, ancestors' shape paths) of every member reachable from `root`, straight from botocore."""
-    ecs = botocore.session.get_session().get_service_model("ecs")
+    ecs = botocore.session.get_session().get_service_model(service)
 
     def inner(shape):
         while shape.type_name in ("list", "map"):
@@ -33,14 +34,32 @@ def botocore_members(root: str):
     yield from walk(ecs.shape_for(root), (), frozenset({root}))
 
 
-@pytest.mark.parametrize("root", ROOTS)
-def test_every_botocore_member_has_a_rule(root):
+@pytest.mark.parametrize(("root", "service"), [*((r, "ecs") for r in ROOTS),
+                                               *((r, "application-autoscaling") for r in AUTOSCALING_ROOTS)])
+def test_every_botocore_member_has_a_rule(root, service):
     missing = []
-    for path, ancestors in botocore_members(root):
+    for path, ancestors in botocore_members(root, service):
         covering = [a for a in ancestors if rules.RULES.get(a) and rules.RULES[a].kind in rules.COVERING]
         if path not in rules.RULES and not covering:
             missing.append(path)
     assert missing == [], f"ECS fields without a rule in kube_ecs/ecs/rules.py: {missing}"
+
+
+def test_autoscaling_structures_do_not_share_names_with_ecs_ones():
+    """model.shape looks names up in ECS's model first: an Auto Scaling structure of the same name would
+    be shadowed."""
+    ecs = set(botocore.session.get_session().get_service_model("ecs").shape_names)
+    structures = {path.split(".")[0] for root in AUTOSCALING_ROOTS
+                  for path, _ in botocore_members(root, "application-autoscaling")}
+    assert structures and not structures & ecs
+
+
+def test_coverage_lists_the_autoscaling_requests():
+    paths = {path: kind for path, kind, _ in coverage.table()}
+    assert paths["RegisterScalableTargetRequest.MinCapacity"] == rules.MAPPED
+    assert paths["PutScalingPolicyRequest.StepScalingPolicyConfiguration"] == rules.REPORTED
+    assert paths["TargetTrackingScalingPolicyConfiguration.DisableScaleIn"] == rules.MAPPED
+    assert paths["StepAdjustment.ScalingAdjustment"] == rules.REPORTED
 
 
 def test_container_definition_is_covered_member_by_member():
