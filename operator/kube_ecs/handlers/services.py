@@ -4,8 +4,8 @@ A daemon (rather than create/update handlers) because a Service depends on more 
 its children (a hand-deleted Deployment is recreated), its pods (status counts) and its task
 definition's revisions (a follow-latest Service rolls to a new revision). Watches on those poke the
 Service's daemon; the daemon reconciles, level-triggered, at once on a poke but never twice within
-the debounce interval, and resyncs on its own now and then. One daemon per Service also means one reconcile at a time per
-Service, without locks.
+the debounce interval, and resyncs on its own now and then. One daemon per Service also means one
+reconcile at a time per Service, without locks.
 """
 
 from __future__ import annotations
