@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up lint test test-unit cluster cluster-down images push registry-immutable registry-gc deploy undeploy run sample crds docs bench bench-cluster
+.PHONY: help venv up lint test test-unit cluster cluster-down images push registry-immutable registry-gc deploy undeploy run sample crds docs bench bench-cluster bench-ready bench-scale chaos
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,3 +78,13 @@ bench: venv ## conversion benchmark over the task-definition corpus
 
 bench-cluster: venv ## operator figures on the cluster: apply → Ready time, operator RSS
 	$(BIN)/python tests/bench/bench_operator.py
+
+bench-ready: venv ## apply → Ready and rollout, operator vs a plain Deployment, median of 5; fails over 1.1×
+	$(BIN)/python tests/bench/bench_ready.py
+
+N ?= 200
+bench-scale: venv ## N Services (0 tasks) via the operator vs their children applied directly: make bench-scale N=1000
+	N=$(N) $(BIN)/python tests/bench/bench_scale.py
+
+chaos: venv ## fault injection on the kind cluster (kills, API outage, node restart, hand edits, bad specs); ~15 min
+	$(BIN)/python tests/chaos/chaos.py $(SCENARIOS)

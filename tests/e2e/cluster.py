@@ -161,3 +161,54 @@ class App:
 
     def deployment(self) -> dict | None:
         return get("deployment", self.name, "-n", self.namespace)
+
+
+CONTROL_PLANE = os.environ.get("KUBE_ECS_CONTROL_PLANE", "kube-ecs-control-plane")
+OPERATOR_NAMESPACE = "kube-ecs-system"
+OPERATOR_LABEL = "app.kubernetes.io/name=kube-ecs-operator"
+APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+
+
+def api_answers() -> bool:
+    result = subprocess.run([KUBECTL, "--context", CONTEXT, "get", "--raw", "/readyz", "--request-timeout=2s"],
+                            capture_output=True, text=True, timeout=10)
+    return result.returncode == 0 and result.stdout.strip() == "ok"
+
+
+def api_server_outage(seconds: float) -> float:
+    """Take the API server away (its static pod's manifest out of the kubelet's directory), keep it down
+    `seconds` after it stops answering, bring it back; returns the monotonic time it answered again."""
+    docker = shutil.which("docker") or "docker"
+    node = [docker, "exec", CONTROL_PLANE]
+    subprocess.run([*node, "mv", APISERVER_MANIFEST, "/etc/kubernetes/kube-apiserver.yaml.away"], check=True,
+                   timeout=30)
+    try:
+        wait_for("the API server to stop answering", lambda: not api_answers(), timeout=90, every=0.5)
+        time.sleep(seconds)
+    finally:
+        subprocess.run([*node, "mv", "/etc/kubernetes/kube-apiserver.yaml.away", APISERVER_MANIFEST], check=True,
+                       timeout=30)
+    wait_for("the API server to answer again", api_answers, timeout=180, every=0.25)
+    return time.monotonic()
+
+
+def operator_pods() -> list[dict]:
+    return items("pods", "-n", OPERATOR_NAMESPACE, "-l", OPERATOR_LABEL)
+
+
+def lease_holder() -> str:
+    lease = get("lease", "kube-ecs-operator", "-n", OPERATOR_NAMESPACE) or {}
+    return (lease.get("spec") or {}).get("holderIdentity") or ""
+
+
+def scale_operator(replicas: int) -> None:
+    """`replicas` operator pods running, one of them (the Lease's holder) Ready."""
+    kubectl("scale", "deployment", "kube-ecs-operator", "-n", OPERATOR_NAMESPACE, f"--replicas={replicas}")
+
+    def settled() -> bool:
+        pods = [p for p in operator_pods() if not p["metadata"].get("deletionTimestamp")]
+        running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
+        ready = [p["metadata"]["name"] for p in running if condition(p, "Ready").get("status") == "True"]
+        return len(pods) == len(running) == replicas and ready == [lease_holder()]
+
+    wait_for(f"{replicas} operator replica(s), the Lease holder Ready", settled, timeout=180)

@@ -42,6 +42,7 @@ SERVICE_CHILDREN = [*services.SERVICE_CHILD_KINDS, *services.SHARED_CHILD_KINDS]
 NAMESPACE = [("v1", "Namespace")]
 CONTAINER_INSTANCE = [(API_VERSION, "ContainerInstance")]
 HPA = [autoscaling.HPA]
+LEASE = [("coordination.k8s.io/v1", "Lease")]
 # (module, function, Client method) → the (apiVersion, kind)s it is called for; "/status" and
 # "/eviction" name subresources.
 CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
@@ -56,6 +57,13 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("reconcile/autoscaling.py", "release_replicas", "apply"): [("apps/v1", "Deployment")],
     ("reconcile/autoscaling.py", "_workload", "list"): [("apps/v1", "Deployment")],
     ("reconcile/autoscaling.py", "reconcile_scalable_target", "get"): [(API_VERSION, "Service")],
+    # Failover: the active replica's Lease (lease.py).
+    ("lease.py", "try_acquire", "get"): LEASE,
+    ("lease.py", "try_acquire", "create"): LEASE,
+    ("lease.py", "try_acquire", "patch"): LEASE,
+    ("lease.py", "_renew_loop", "get"): LEASE,
+    ("lease.py", "release", "get"): LEASE,
+    ("lease.py", "release", "patch"): LEASE,
     ("reconcile/clusters.py", "ensure_namespace", "get"): NAMESPACE,
     ("reconcile/clusters.py", "ensure_namespace", "patch"): NAMESPACE,
     ("reconcile/clusters.py", "namespace_at_admission", "get"): NAMESPACE,
@@ -126,9 +134,11 @@ def used() -> set[Grant]:
 def granted() -> set[Grant]:
     documents = [d for f in sorted((REPO / "manifests" / "rbac").glob("*.yaml"))
                  for d in yaml.safe_load_all(f.read_text()) if d]
-    roles = {d["roleRef"]["name"] for d in documents if d["kind"] == "ClusterRoleBinding" and any(
-        (s.get("name"), s.get("namespace")) == SERVICE_ACCOUNT for s in d.get("subjects", []))}
-    return {(group, resource, verb) for d in documents if d["kind"] == "ClusterRole" and d["metadata"]["name"] in roles
+    # ClusterRoles bound cluster-wide, and Roles bound in a namespace (the Lease's), by the same binding kinds.
+    bound = {(d["roleRef"]["kind"], d["roleRef"]["name"]) for d in documents
+             if d["kind"] in ("ClusterRoleBinding", "RoleBinding") and any(
+                 (s.get("name"), s.get("namespace")) == SERVICE_ACCOUNT for s in d.get("subjects", []))}
+    return {(group, resource, verb) for d in documents if (d["kind"], d["metadata"]["name"]) in bound
             for rule in d["rules"] for group in rule["apiGroups"] for resource in rule["resources"]
             for verb in rule["verbs"]}
 

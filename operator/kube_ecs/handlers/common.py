@@ -10,6 +10,7 @@ from typing import Any
 import kopf
 import kubernetes
 
+from kube_ecs import lease
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Kube, NotFound, Ref
 from kube_ecs.reconcile.outcome import status_patch
@@ -26,7 +27,7 @@ EVENT_MESSAGE_MAX = 1024
 def client() -> Kube:
     """One client for the process; in a pod it uses the ServiceAccount, elsewhere the kubeconfig."""
     kubernetes.config.load_config()
-    return Kube()
+    return Kube(may_write=lease.may_write)
 
 
 def values(index: Mapping[Any, Iterable[Any]]) -> dict:

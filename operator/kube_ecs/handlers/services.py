@@ -3,9 +3,9 @@
 A daemon (rather than create/update handlers) because a Service depends on more than its own spec:
 its children (a hand-deleted Deployment is recreated), its pods (status counts) and its task
 definition's revisions (a follow-latest Service rolls to a new revision). Watches on those poke the
-Service's daemon; the daemon reconciles, level-triggered, at most once per debounce interval, and
-resyncs on its own now and then. One daemon per Service also means one reconcile at a time per
-Service, without locks.
+Service's daemon; the daemon reconciles, level-triggered, at once on a poke but never twice within
+the debounce interval, and resyncs on its own now and then. One daemon per Service also means one
+reconcile at a time per Service, without locks.
 """
 
 from __future__ import annotations
@@ -122,10 +122,18 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
                 levels=common.values(cluster_pod_security),
                 autoscaled=frozenset(hpas_by_service.get(key, [])),
             )
+            passed = asyncio.get_running_loop().time()
             await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
-            await asyncio.sleep(DEBOUNCE_SECONDS)
+            await asyncio.sleep(debounce(passed, asyncio.get_running_loop().time()))
     finally:
         wakers.unregister(key, waker)
+
+
+def debounce(passed: float, now: float) -> float:
+    """How long to wait before the next pass: passes are at least DEBOUNCE_SECONDS apart, so a burst
+    of pokes (a rollout's pod events) makes one pass, but a poke after a quiet spell (a pod becoming
+    ready, a spec change) is acted on at once rather than DEBOUNCE_SECONDS late."""
+    return max(0.0, passed + DEBOUNCE_SECONDS - now)
 
 
 def _family_of(body: dict) -> str:

@@ -9,15 +9,40 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import kubernetes
+import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import API_VERSION
 
 FIELD_MANAGER = "kube-ecs"
+
+# Every call is bounded: a reconcile runs in a worker thread, and an API server that is down or
+# restarting must cost it seconds, not minutes. Connecting to a live API server takes milliseconds;
+# the slowest call we make (a labelled list of one Service's pods) answers well within the read timeout.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 20.0
+
+
+def retries() -> urllib3.Retry:
+    """A refused or timed-out connect is retried (the request was never sent, so this is safe for POST
+    and PATCH too), briefly: after that the pass fails and the daemon retries it on its own schedule,
+    woken early by the watches once the API server is back. A read that fails is never retried here:
+    the request may have been applied."""
+    return urllib3.Retry(total=3, connect=3, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
+                         raise_on_status=False)
+
+
+def default_api_client() -> kubernetes.client.ApiClient:
+    """An ApiClient on the loaded configuration (kubeconfig or ServiceAccount) with our retries."""
+    configuration = kubernetes.client.Configuration.get_default_copy()
+    configuration.retries = retries()
+    return kubernetes.client.ApiClient(configuration)
+
 
 # kind → (plural, namespaced)
 KINDS: dict[str, tuple[str, bool]] = {
@@ -38,6 +63,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "HorizontalPodAutoscaler": ("horizontalpodautoscalers", True),
     "ScalableTarget": ("scalabletargets", True),
     "ScalingPolicy": ("scalingpolicies", True),
+    "Lease": ("leases", True),
 }
 # Our own "Service" kind shares its name with the core one; the apiVersion tells them apart.
 ECS_SERVICE = (API_VERSION, "Service")
@@ -49,6 +75,15 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """The object exists already (409 on create)."""
+
+
+class NotLeader(ApiException):
+    """A write refused before it is sent: this replica cannot prove it still holds the operator's Lease
+    (`kube_ecs.lease`). An ApiException (503), so every caller retries it as it retries the API server
+    being away."""
+
+    def __init__(self, path: str):
+        super().__init__(status=503, reason=f"not the active replica (Lease not confirmed): {path}")
 
 
 @dataclass(frozen=True)
@@ -95,17 +130,23 @@ class Client(Protocol):
 class Kube:
     """`Client` over HTTP. Thread-safe: handlers run it from Kopf's thread pool."""
 
-    def __init__(self, api_client: kubernetes.client.ApiClient | None = None):
-        self._api = api_client or kubernetes.client.ApiClient()
+    def __init__(self, api_client: kubernetes.client.ApiClient | None = None,
+                 may_write: Callable[[], bool] | None = None):
+        self._api = api_client or default_api_client()
+        # Asked before every write (`kube_ecs.lease.may_write` in the operator); None: always allowed.
+        self._may_write = may_write
 
     def _call(self, method: str, path: str, *, body: Any = None, query: list | None = None,
               content_type: str = "application/json") -> Any:
+        if method != "GET" and self._may_write is not None and not self._may_write():
+            raise NotLeader(path)
         try:
             return self._api.call_api(
                 path, method, query_params=query or [], body=body,
                 header_params={"Content-Type": content_type, "Accept": "application/json"},
                 response_type="object", auth_settings=["BearerToken"],
-                _return_http_data_only=True, _preload_content=True, _request_timeout=30,
+                _return_http_data_only=True, _preload_content=True,
+                _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             )
         except ApiException as e:
             if e.status == 404:

@@ -130,3 +130,9 @@ def test_container_instance_indexes_keep_ec2_nodes_and_bound_pods():
            "status": {"phase": "Running"}}
     assert list(pods(body=pod)) == ["w"]
     assert pods(body={**pod, "spec": {"containers": []}}) == {}
+
+
+def test_a_poke_after_a_quiet_spell_is_acted_on_at_once_and_a_burst_is_debounced():
+    assert services.debounce(passed=10.0, now=10.1) == pytest.approx(services.DEBOUNCE_SECONDS - 0.1)
+    assert services.debounce(passed=10.0, now=10.0 + services.DEBOUNCE_SECONDS) == 0
+    assert services.debounce(passed=10.0, now=70.0) == 0
