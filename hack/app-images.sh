@@ -39,3 +39,6 @@ kind_load "kube-ecs/traefik:$TRAEFIK_VERSION"
 kind_load "kube-ecs/metrics-server:$METRICS_SERVER_VERSION"
 kind_load kube-ecs/cats:1.0
 "$HACK_DIR/push.sh" kube-ecs/cats:1.0 localhost:5001/cats:1.0
+# Also loaded under its registry name: a node that pulled an older build of this tag would keep it
+# (IfNotPresent), so the samples would run yesterday's app.
+kind_load localhost:5001/cats:1.0

@@ -6,7 +6,6 @@ the policy goes. Prints the figures (load start â†’ first scale-out, load end â†
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import urllib.request
@@ -21,10 +20,8 @@ pytestmark = pytest.mark.e2e
 GROUP = "ecs.kube-ecs.dev"
 # The load: REQUESTS sequential GET /burn?ms=BURN_MS (one core busy while they run), LOAD_SECONDS at most.
 REQUESTS, BURN_MS, LOAD_SECONDS = 400, 250, 150
-# The cats image with /burn. Nodes of a long-lived cluster may hold an older localhost:5001/cats:1.0
-# (IfNotPresent): push this tree's build under another tag and name it here, e.g.
-# `make push IMAGE=kube-ecs/cats:1.0 AS=localhost:5001/cats:burn` and KUBE_ECS_BURN_IMAGE=localhost:5001/cats:burn.
-IMAGE = os.environ.get("KUBE_ECS_BURN_IMAGE", "localhost:5001/cats:1.0")
+# The cats sample has GET /burn (make images loads this tree's build on every node).
+IMAGE = "localhost:5001/cats:1.0"
 
 
 @pytest.fixture
@@ -97,7 +94,7 @@ def test_cpu_target_tracking_scales_out_and_in(app: App, record_property):
     app.create()
     app.wait_ready()
     wait_http_ok(app.host)
-    assert burns(app.host), f"{IMAGE} has no /burn endpoint: see KUBE_ECS_BURN_IMAGE above"
+    assert burns(app.host), f"{IMAGE} has no /burn endpoint: run make images"
     target, policy = scaling(app)
     apply(target, policy)
     made = wait_for("the HPA made and measuring cpu", lambda: hpa(app), timeout=120,

@@ -122,7 +122,11 @@ def manifest_url(name: str, reference: str) -> str:
 def test_immutable_tags_and_the_untagged_image_clean_up():
     name = f"e2e-immutable-{uuid.uuid4().hex[:5]}"
     repo = f"{PUBLIC}/{name}"
-    docker("tag", "kube-ecs/cats:1.0", f"{repo}:1")
+    # An image of this test's own (a unique label): no other repository holds its manifest.
+    built = subprocess.run(["docker", "build", "-q", "-t", f"{repo}:1", "-"], capture_output=True, text=True,
+                           input=f"FROM kube-ecs/busybox:bookworm\nLABEL dev.kube-ecs.e2e={name}\n",
+                           env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=120)
+    assert built.returncode == 0, built.stderr
     docker("push", "-q", f"{repo}:1")
     head = subprocess.run(["curl", "-sfI", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
                            manifest_url(name, "1")], capture_output=True, text=True, check=True).stdout
