@@ -83,6 +83,12 @@ wait_ready() {
     { kc -n kube-system get pods >&2; die "kube-system pods are not Ready"; }
 }
 
+metrics_served() {
+  local _
+  for _ in $(seq 45); do kc top pods -A >/dev/null 2>&1 && return 0; sleep 2; done
+  return 1
+}
+
 addons() {
   "$HACK_DIR/app-images.sh"
   sed -e "s|kube-ecs/traefik:TRAEFIK_VERSION|kube-ecs/traefik:$TRAEFIK_VERSION|" "$REPO_DIR/manifests/cluster/traefik.yaml" |
@@ -93,6 +99,16 @@ addons() {
     { kc -n traefik logs deployment/traefik --tail=30 >&2; die "the ingress controller is not Ready"; }
   kc -n kube-system rollout status deployment/metrics-server --timeout=180s >/dev/null ||
     { kc -n kube-system logs deployment/metrics-server --tail=30 >&2; die "metrics-server is not Ready"; }
+  # Ready is not serving: until its first scrape lands, `kubectl top` and HPAs get no metrics.
+  log "waiting for the first resource metrics (kubectl top)"
+  metrics_served && return 0
+  # Seen on fresh clusters: the API server's aggregator answers 404 for metrics.k8s.io/v1beta1 (and
+  # logs "failed to download v1beta1.metrics.k8s.io: resource not found") while metrics-server serves
+  # it; a restart of the API server clears it.
+  log "metrics.k8s.io is not served through the API server: restarting kube-apiserver once"
+  docker exec "$CLUSTER-control-plane" pkill -x kube-apiserver || true
+  sleep 5
+  metrics_served || die "metrics.k8s.io serves no pod metrics (kubectl --context $CONTEXT get apiservice v1beta1.metrics.k8s.io)"
 }
 
 # The cluster this script made, by its control-plane container: only that one may be recreated.
@@ -102,10 +118,13 @@ made_by_us() { [ "$(docker inspect -f '{{.Id}}' "$CLUSTER-control-plane" 2>/dev/
 restart() {
   local stopped
   stopped=$(docker ps -a --filter "label=io.x-k8s.kind.cluster=$CLUSTER" --filter status=exited -q)
-  [ -n "$stopped" ] || return 0
-  log "starting the cluster's stopped node containers"
-  docker start $stopped >/dev/null
-  for _ in $(seq 60); do cluster_ready && return 0; sleep 3; done
+  if [ -n "$stopped" ]; then
+    log "starting the cluster's stopped node containers"
+    docker start $stopped >/dev/null
+  fi
+  # Nodes just started (by us or by Docker's restart policy) take a while to be Ready again.
+  log "waiting up to 90s for the existing cluster's nodes to be Ready"
+  for _ in $(seq 30); do cluster_ready && return 0; sleep 3; done
 }
 
 existing() {

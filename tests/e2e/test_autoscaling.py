@@ -97,7 +97,7 @@ def test_cpu_target_tracking_scales_out_and_in(app: App, record_property):
     assert burns(app.host), f"{IMAGE} has no /burn endpoint: run make images"
     target, policy = scaling(app)
     apply(target, policy)
-    made = wait_for("the HPA made and measuring cpu", lambda: hpa(app), timeout=120,
+    made = wait_for("the HPA made and measuring cpu", lambda: hpa(app), timeout=180,
                     until=lambda h: condition(h, "ScalingActive").get("status") == "True")
     assert made["spec"]["scaleTargetRef"]["name"] == app.name
     assert (made["spec"]["minReplicas"], made["spec"]["maxReplicas"]) == (1, 4)
