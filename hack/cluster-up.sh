@@ -117,6 +117,7 @@ made_by_us() { [ "$(docker inspect -f '{{.Id}}' "$CLUSTER-control-plane" 2>/dev/
 # After a reboot or a Docker restart the node containers are stopped: starting them destroys nothing.
 restart() {
   local stopped
+  cluster_ready && return 0
   stopped=$(docker ps -a --filter "label=io.x-k8s.kind.cluster=$CLUSTER" --filter status=exited -q)
   if [ -n "$stopped" ]; then
     log "starting the cluster's stopped node containers"
