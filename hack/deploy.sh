@@ -36,3 +36,23 @@ log "operator: waiting for it to be Ready"
 kc -n kube-ecs-system rollout status deployment/kube-ecs-operator --timeout=180s >/dev/null \
   || { kc -n kube-ecs-system logs deployment/kube-ecs-operator --tail=40 >&2 || true; die "the operator did not become Ready"; }
 log "operator: Ready ($IMAGE)"
+# Ready is not enough: the webhook's failurePolicy Ignore admits everything until the API server
+# trusts the operator's certificate (its caBundle patch) and can reach the pod. A server-side dry run
+# of a task definition ECS refuses (Fargate 256 CPU units with 4096 MiB) proves the refusals are on.
+log "operator: waiting for the admission webhook to refuse an invalid task definition"
+probe='{"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "kube-ecs-webhook-probe"},
+  "spec": {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "4096",
+           "containerDefinitions": [{"name": "web", "image": "web"}]}}'
+for i in $(seq 60); do
+  out=$(kc create --dry-run=server -f - <<<"$probe" 2>&1) || break
+  sleep 2
+done
+grep -q 'denied the request' <<<"$out" || {
+  echo "$out" >&2
+  kc get validatingwebhookconfiguration kube-ecs -o jsonpath='{range .webhooks[*]}{.name}: caBundle {.clientConfig.caBundle}{"\n"}{end}' \
+    | cut -c1-120 >&2 || true
+  kc -n kube-ecs-system get endpointslices -l kubernetes.io/service-name=kube-ecs-webhook -o wide >&2 || true
+  kc -n kube-ecs-system logs deployment/kube-ecs-operator --tail=60 >&2 || true
+  die "the admission webhook does not refuse invalid task definitions (above: the API server's answer, the webhook configuration, its endpoints and the operator's log)"
+}
+log "operator: admission webhook on (after $((i * 2 - 2))s)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -59,6 +60,8 @@ def _not_plumbing_success(record: logging.LogRecord) -> bool:
 def configure(settings: kopf.OperatorSettings, **_) -> None:
     import kopf
 
+    from kube_ecs.reconcile.kube import CONCURRENT_CALLS
+
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     # Annotations, not status: our status is the ECS status, and Kopf's progress does not belong in it.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
@@ -76,6 +79,18 @@ def configure(settings: kopf.OperatorSettings, **_) -> None:
     settings.peering.standalone = True
     # CRDs are installed before the operator; not scanning for new ones spares list/watch on all CRDs.
     settings.scanning.disabled = True
+    settings.execution.max_workers = CONCURRENT_CALLS
+
+
+async def _configure_threads(**_) -> None:
+    """The pool behind asyncio.to_thread (every daemon's and handler's reconcile) and Kopf's own for
+    sync handlers: CONCURRENT_CALLS threads each (reconcile/kube.py says why)."""
+    import concurrent.futures
+
+    from kube_ecs.reconcile.kube import CONCURRENT_CALLS
+
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=CONCURRENT_CALLS, thread_name_prefix="reconcile"))
 
 
 def _enable_webhook(directory: Path) -> None:
@@ -113,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("kopf.objects").addFilter(_not_plumbing_success)
     kopf.on.startup()(configure)
+    kopf.on.startup()(_configure_threads)
     elector = _elect(args)
     try:
         kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness or None)

@@ -32,7 +32,8 @@ PORT = 9443
 VALID_FOR = datetime.timedelta(days=30)
 # Renewed with a third of the validity left, so a failing patch has days of retries before expiry.
 RENEW_AFTER = VALID_FOR * 2 / 3
-RETRY_SECONDS = 30.0
+# Until the first patch lands, the API server cannot call the webhook (failurePolicy Ignore admits all).
+RETRY_SECONDS = 3.0
 # How often Kopf's server re-reads the files: the window in which the old CA must still be trusted.
 FILE_CHECK_SECONDS = 10.0
 
@@ -59,6 +60,10 @@ def publish_ca(client: Client, bundle: bytes) -> bool:
         client.patch(CONFIGURATION, ca_bundle_patch(live, bundle), json_patch=True)
     except (ApiException, NotFound) as e:
         log.warning("cannot set the caBundle of %s: %s", CONFIGURATION, api_error_message(e))
+        return False
+    except Exception as e:  # noqa: BLE001 - an API server away at start-up raises urllib3's errors:
+        # were they to end keep_trusted, no caBundle would ever be set and every apply be admitted.
+        log.warning("cannot set the caBundle of %s: %r", CONFIGURATION, e)
         return False
     return True
 

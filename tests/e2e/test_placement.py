@@ -59,7 +59,9 @@ def test_distinct_instance_beyond_the_instances_leaves_a_task_pending(app: App):
     assert status["runningCount"] <= len(nodes)
     placed = wait_for("a task on every EC2 node", lambda: running_nodes(app), until=lambda p: len(p) == len(nodes))
     assert sorted(placed) == sorted(nodes)
-    assert app.status()["runningCount"] == len(nodes) and app.status()["pendingCount"] == 1
+    # The operator counts the tasks from the pods' events: its status follows the pods shortly.
+    wait_for(f"runningCount {len(nodes)} and pendingCount 1", app.status,
+             until=lambda s: s["runningCount"] == len(nodes) and s["pendingCount"] == 1)
 
 
 @pytest.mark.serial

@@ -32,6 +32,23 @@ def test_kopf_retries_api_errors_without_end_and_briefly():
     assert settings.watching.inactivity_timeout < settings.watching.server_timeout  # type: ignore[operator]
 
 
+def test_reconciles_have_threads_and_connections_to_spare():
+    """A few passes stalled on a slow API server must not hold up the others: both thread pools and
+    the connection pool are sized past Python's default on the project's two-core machine (six)."""
+    import asyncio
+
+    settings = kopf.OperatorSettings()
+    runner.configure(settings)
+    assert settings.execution.max_workers == kube.CONCURRENT_CALLS > 2 + 4
+    assert kube.default_api_client().configuration.connection_pool_maxsize == kube.CONCURRENT_CALLS
+
+    async def default_pool_size() -> int:
+        await runner._configure_threads()
+        return asyncio.get_running_loop()._default_executor._max_workers  # type: ignore[attr-defined]
+
+    assert asyncio.run(default_pool_size()) == kube.CONCURRENT_CALLS
+
+
 class RecordingApi:
     def __init__(self) -> None:
         self.calls: list[dict] = []

@@ -7,6 +7,7 @@ import ssl
 from typing import Any, cast
 
 import aiohttp
+import urllib3
 
 from kube_ecs import webhook
 from kube_ecs.certs import Issued
@@ -65,6 +66,18 @@ def test_ca_bundle_patch_tests_each_name_and_sets_each_bundle():
 def test_publish_ca_without_a_configuration_is_reported_not_raised(caplog):
     assert webhook.publish_ca(cast(Client, ConfigClient(None)), b"PEM") is False
     assert "not found" in caplog.text
+
+
+def test_publish_ca_with_the_api_server_away_is_reported_not_raised(caplog):
+    """A connection error is no ApiException: raised, it would end keep_trusted, and no caBundle
+    would ever be set."""
+
+    class Away(ConfigClient):
+        def get(self, ref: Ref) -> Any:
+            raise urllib3.exceptions.MaxRetryError(None, "/apis", reason="connection refused")  # type: ignore[arg-type]
+
+    assert webhook.publish_ca(cast(Client, Away(CONFIG)), b"PEM") is False
+    assert "connection refused" in caplog.text
 
 
 def test_renewal_trusts_old_and_new_ca_until_the_new_certificate_is_served(tmp_path):

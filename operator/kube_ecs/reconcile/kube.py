@@ -26,6 +26,10 @@ FIELD_MANAGER = "kube-ecs"
 # the slowest call we make (a labelled list of one Service's pods) answers well within the read timeout.
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 20.0
+# Reconciles run in threads that spend their time waiting on the API server. Python's default pool
+# (cores + 4: six threads on two cores) let six passes stalled on an API server that was coming back
+# hold up every other object; so many threads, and as many pooled connections for them.
+CONCURRENT_CALLS = 32
 
 
 def retries() -> urllib3.Retry:
@@ -41,6 +45,7 @@ def default_api_client() -> kubernetes.client.ApiClient:
     """An ApiClient on the loaded configuration (kubeconfig or ServiceAccount) with our retries."""
     configuration = kubernetes.client.Configuration.get_default_copy()
     configuration.retries = retries()
+    configuration.connection_pool_maxsize = CONCURRENT_CALLS
     return kubernetes.client.ApiClient(configuration)
 
 
