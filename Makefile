@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KUBECONFIG ?= $(HOME)/.kube/config
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up lint test test-outage test-unit cluster cluster-down images push registry-immutable registry-gc deploy undeploy run sample crds docs bench bench-cluster bench-ready bench-scale chaos
+.PHONY: help venv up lint test test-unit cluster cluster-down images push registry-immutable registry-gc deploy undeploy run sample crds docs bench bench-cluster bench-ready bench-scale chaos
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,10 +32,7 @@ E2E_WORKERS ?= 4
 test: venv lint cluster deploy ## lint, then every test: unit, then end-to-end on the kind cluster
 	$(BIN)/pytest -ra tests -m 'not e2e'
 	$(BIN)/pytest -ra -n $(E2E_WORKERS) tests -m 'e2e and not serial'
-	$(BIN)/pytest -ra tests -m 'e2e and serial and not outage'
-
-test-outage: venv cluster deploy ## the API server outage e2e test (acted on within 10 s after it returns)
-	$(BIN)/pytest -ra -s tests -m outage
+	$(BIN)/pytest -ra tests -m 'e2e and serial'
 
 test-unit: venv ## unit tests only (no cluster)
 	$(BIN)/pytest -ra tests -m 'not e2e'

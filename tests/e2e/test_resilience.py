@@ -52,8 +52,6 @@ def time_to_act(app: App, count: int, timeout: float) -> float:
     return time.monotonic() - start
 
 
-# Out of `make test` (make test-outage): 1.4 to 3.3 s in most runs, but 36 s once in a full run.
-@pytest.mark.outage
 def test_a_change_after_an_api_server_outage_is_acted_on_within_10s(app: App, record_property):
     back = api_server_outage(20)
     # What happened meanwhile is not missed either: a hand deletion made as soon as it answers.
