@@ -25,7 +25,7 @@ def cluster(name: str) -> dict:
 def taskdef(family: str) -> dict:
     return {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": family},
             "spec": {"family": family, "containerDefinitions": [
-                {"name": "web", "image": "localhost:5001/cats:1.0", "essential": True,
+                {"name": "web", "image": "localhost:5001/cats:1.0", "essential": True, "memoryReservation": 32,
                  "portMappings": [{"containerPort": 80, "protocol": "tcp"}]}]}}
 
 

@@ -24,7 +24,6 @@ import random
 import re
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -102,14 +101,14 @@ def scenario_kills(n: int = 200, kills: int = 10) -> None:
     try:
         objects = [taskdef(name)] + [service(f"s{i:04d}", name, name) for i in range(n)]
         start = time.monotonic()
-        applying = threading.Thread(target=kubectl_apply, args=(objects,))
-        applying.start()
-        for _ in range(kills):
-            time.sleep(2.0)
-            pod = operator_pod()["metadata"]["name"]
-            kubectl("delete", "pod", pod, "-n", OPERATOR_NAMESPACE, "--wait=false", "--grace-period=1", check=False)
-            wait("an operator Ready again", operator_ready, 120, every=0.5)
-        applying.join()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            applying = pool.submit(kubectl_apply, objects)
+            for _ in range(kills):
+                time.sleep(2.0)
+                pod = operator_pod()["metadata"]["name"]
+                kubectl("delete", "pod", pod, "-n", OPERATOR_NAMESPACE, "--wait=false", "--grace-period=1", check=False)
+                wait("an operator Ready again", operator_ready, 120, every=0.5)
+            applying.result()  # a refused apply fails the scenario now, not after the 600 s wait
         wait(f"{n} Services Ready", lambda: all_of(ready_services(name), n), 600, every=2.0)
         figure(f"{n} Services applied while the operator was killed {kills} times: all Ready "
                f"{time.monotonic() - start:.0f}s after the apply began")

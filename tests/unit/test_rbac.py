@@ -49,6 +49,7 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("handlers/common.py", "write_status", "patch"): [(v, f"{k}/status") for v, k in ECS_STATUS],
     ("reconcile/apply.py", "apply_child", "get"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE + HPA,
     ("reconcile/apply.py", "apply_child", "apply"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE + HPA,
+    ("reconcile/apply.py", "apply_child", "patch"): SERVICE_CHILDREN + NAMESPACE + CONTAINER_INSTANCE + HPA,
     ("reconcile/apply.py", "prune", "list"): SERVICE_CHILDREN + HPA,
     ("reconcile/apply.py", "prune", "delete"): SERVICE_CHILDREN + HPA,
     ("reconcile/apply.py", "prune", "patch"): SERVICE_CHILDREN,  # removes a shared object's ownerReference

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
 from kube_ecs import GROUP
@@ -131,6 +132,15 @@ def apply_child(client: Client, desired: dict) -> Applied:
         return Applied(ref, "conflict", live, problem)
     if contains(live, desired):
         return Applied(ref, "unchanged", live)
+    try:
+        return Applied(ref, "updated", client.apply(desired, field_manager=field_manager(desired)))
+    except ApiException as e:
+        if e.status != 422:
+            raise
+    # A hand edit of a keyed list item's key (a Service port's number) made the item another manager's:
+    # an apply adds ours beside it, which the API server refuses when their names clash. A merge patch
+    # replaces each list with ours; the apply after it owns the fields again.
+    client.patch(ref, {k: v for k, v in desired.items() if k not in ("apiVersion", "kind", "metadata")})
     return Applied(ref, "updated", client.apply(desired, field_manager=field_manager(desired)))
 
 

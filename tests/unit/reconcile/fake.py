@@ -20,6 +20,8 @@ import itertools
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
+from kubernetes.client.exceptions import ApiException
+
 from kube_ecs.reconcile.kube import FIELD_MANAGER, Conflict, NotFound, Ref
 
 # A field: the keys from the object's root; an item of a keyed list is ("=", *its key values).
@@ -161,6 +163,7 @@ class FakeClient:
         manager = (field_manager, "Apply")
         before = self.objects.get(ref, {})
         previously = set(self.managed.get(ref, {}).get(manager, ()))
+        before_managers = copy.deepcopy(self.managed.get(ref, {}))
         self._record(ref, manager, obj, before)
         managers = self.managed[ref]
         kept = set().union(*(owned for m, owned in managers.items() if m != manager))
@@ -170,6 +173,10 @@ class FakeClient:
         for path in sorted(previously - managers[manager], key=len, reverse=True):
             if not any(other[:len(path)] == path for other in kept):
                 _remove(merged, path)
+        ports = [port.get("name") for port in (merged.get("spec") or {}).get("ports") or [] if obj["kind"] == "Service"]
+        if len(ports) != len(set(ports)):  # the API server's validation of a Service
+            self.managed[ref] = before_managers
+            raise ApiException(status=422, reason=f"{ref} is invalid: spec.ports: Duplicate value (port names)")
         return self._store(merged)
 
     def patch(self, ref: Ref, patch: dict | list, *, subresource: str = "", json_patch: bool = False,

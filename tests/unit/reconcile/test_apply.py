@@ -131,6 +131,23 @@ def test_a_hand_edit_of_a_field_we_own_is_taken_back():
     assert ("spec", "replicas") not in managed[("kubectl-edit", "Update")]
 
 
+def test_a_hand_edited_service_port_is_taken_back():
+    """The edit moves the port item (keyed by port and protocol) to the editor: an apply alone would
+    add ours beside it under the same name, which the API server refuses."""
+    ref = Ref("v1", "Service", "web", "demo")
+    service: dict = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "web", "namespace": "demo", "labels": dict(LABELS), "ownerReferences": [OWNER]},
+               "spec": {"selector": {"app": "web"}, "ports": [{"name": "tcp-80", "port": 80, "targetPort": 80,
+                                                               "protocol": "TCP"}]}}
+    client = FakeClient()
+    apply_child(client, service)
+    client.patch(ref, {"spec": {"ports": [{"name": "tcp-80", "port": 8081, "targetPort": 80, "protocol": "TCP"}]}},
+                 field_manager="kubectl-patch")
+    assert apply_child(client, service).action == "updated"
+    assert client.objects[ref]["spec"]["ports"] == service["spec"]["ports"]
+    assert apply_child(client, service).action == "unchanged"
+
+
 def test_another_managers_fields_stay():
     client = FakeClient()
     apply_child(client, with_annotations(deployment(), team="cats"))
