@@ -28,7 +28,7 @@ IGNORES_TERM = "exec sleep 3600"
 
 
 def shell(name: str, script: str, **more) -> dict:
-    return {"name": name, "image": IMAGE, "entryPoint": ["sh", "-c"], "command": [script], **more}
+    return {"name": name, "image": IMAGE, "entryPoint": ["sh", "-c"], "command": [script], "memory": 32, **more}
 
 
 class Env:
@@ -116,7 +116,7 @@ def test_a_one_shot_task_exits_0(env: Env):
 
 def test_an_essential_container_exits_3_and_its_sidecar_is_stopped(env: Env):
     family = env.register("sidecar", shell("main", "sleep 5; exit 3"),
-                          {"name": "server", "image": IMAGE, "essential": False})
+                          {"name": "server", "image": IMAGE, "essential": False, "memory": 32})
     name = env.run("sidecar", taskDefinition=family)
     wait_for("the task RUNNING", lambda: env.task(name)["status"]["lastStatus"] == "RUNNING", timeout=90)
     [task] = env.wait_task(name, "Stopped")["tasks"]
@@ -163,7 +163,8 @@ def test_container_overrides_change_command_and_environment(env: Env):
 
 
 def test_an_image_that_does_not_exist_fails_to_start(env: Env):
-    family = env.register("nope", {"name": "main", "image": f"localhost:5001/does-not-exist-{env.name}:1"})
+    family = env.register("nope", {"name": "main", "image": f"localhost:5001/does-not-exist-{env.name}:1",
+                                   "memory": 32})
     [task] = env.wait_task(env.run("nope", taskDefinition=family), "Stopped", timeout=90)["tasks"]
     assert task["stopCode"] == "TaskFailedToStart"
     assert task["stoppedReason"].startswith("CannotPullContainerError: "), task

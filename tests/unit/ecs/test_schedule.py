@@ -105,3 +105,20 @@ def test_scheduled_task_checks():
         "runTask": {"taskDefinition": "x", "enableExecuteCommand": True}})
     assert problems == [] and spec is not None and spec["state"] == "DISABLED"
     assert [n.path for n in notes] == ["runTask.enableExecuteCommand"]
+
+
+def test_the_sample_is_valid():
+    import pathlib
+
+    import yaml
+
+    from kube_ecs.ecs.run_task import check_run_task, validate_against
+    from kube_ecs.ecs.validate import check_task_definition
+
+    taskdef, task, scheduled = yaml.safe_load_all(
+        (pathlib.Path(__file__).parents[3] / "manifests/samples/tasks.yaml").read_text())
+    spec, problems, _ = check_task_definition(taskdef["spec"])
+    run, run_problems, _ = check_run_task(task["spec"])
+    assert problems == run_problems == [] and spec is not None and run is not None
+    assert validate_against(run, spec) == []
+    assert schedule.check_scheduled_task(scheduled["spec"])[1] == []
