@@ -9,7 +9,7 @@ import copy
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -32,8 +32,8 @@ def scheduled_task_ref(namespace: str, name: str) -> Ref:
 
 
 @metrics.reconciled("ScheduledTask")
-def _reconcile_once(body: dict, state: dict, runs: list[dict]) -> float:
-    """One pass, in a worker thread: how long to wait before the next."""
+def _reconcile_once(body: dict, state: dict, runs: list[dict]) -> float | Literal[False]:
+    """One pass, in a worker thread: how long to wait before the next; False when it failed (retried soon)."""
     previous = state.get("status") if state.get("status") is not None else body.get("status")
     body = {**body, "status": previous}
     meta_ = body["metadata"]
@@ -47,7 +47,7 @@ def _reconcile_once(body: dict, state: dict, runs: list[dict]) -> float:
         if message != state.get("error"):  # said once, not at every retry
             state["error"] = message
             common.post(body, [Event(message, "ReconcileError", True)])
-        return RETRY_SECONDS
+        return False
     state.update(status=outcome.status, error=None)
     common.post(body, outcome.events)
     return wait
@@ -66,7 +66,8 @@ async def scheduled_task_daemon(body: kopf.Body, namespace: str | None, name: st
         # Snapshots are taken here, in the event loop that updates the index.
         snapshot = copy.deepcopy(dict(body))
         runs = copy.deepcopy(list(runs_by_scheduled_task.get((namespace, names.label_value(name)), [])))
-        return await asyncio.to_thread(_reconcile_once, snapshot, state, runs)
+        wait = await asyncio.to_thread(_reconcile_once, snapshot, state, runs)
+        return RETRY_SECONDS if wait is False else wait
 
     await wakers.run_daemon(key, stopped, one_pass)
 
