@@ -53,6 +53,11 @@ def poke_all(services_by_namespace: kopf.Index) -> None:
         poke_namespace(namespace, services_by_namespace)
 
 
+def service_wakers() -> dict[ServiceKey, asyncio.Event]:
+    """The Service daemons' wakers (the metrics' gauges count those), not the Tasks' or ScheduledTasks'."""
+    return {key: waker for key, waker in _wakers.items() if "/" not in key[1]}
+
+
 def object_key(kind: str, namespace: str, name: str) -> ServiceKey:
     """The waker key of a Task's or ScheduledTask's daemon."""
     return namespace, f"{kind}/{names.label_value(name)}"

@@ -144,3 +144,17 @@ def test_a_poke_after_a_quiet_spell_is_acted_on_at_once_and_a_burst_is_debounced
     assert wakers.debounce(passed=10.0, now=10.1) == pytest.approx(wakers.DEBOUNCE_SECONDS - 0.1)
     assert wakers.debounce(passed=10.0, now=10.0 + wakers.DEBOUNCE_SECONDS) == 0
     assert wakers.debounce(passed=10.0, now=70.0) == 0
+
+
+def test_task_daemons_have_their_own_keys_and_are_not_counted_as_service_daemons():
+    async def check() -> None:
+        service = wakers.register(wakers.service_key("demo", "job"))
+        task = wakers.register(wakers.object_key("task", "demo", "job"))
+        try:
+            assert wakers.object_key("task", "demo", "job") != wakers.service_key("demo", "job")
+            assert list(wakers.service_wakers().values()) == [service]
+        finally:
+            wakers.unregister(wakers.service_key("demo", "job"), service)
+            wakers.unregister(wakers.object_key("task", "demo", "job"), task)
+
+    asyncio.run(check())
