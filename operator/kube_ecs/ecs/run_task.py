@@ -5,6 +5,7 @@ members), what RunTask refuses, and the task definition a task runs once its ove
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from kube_ecs.ecs import capacity, model
@@ -18,6 +19,7 @@ MAX_OVERRIDES_CHARS = 8192
 DESIRED_STATUSES = ("RUNNING", "STOPPED")
 # What may change on a Task once it is run: StopTask and the clean-up TTL. The rest is the request made.
 MUTABLE = ("desiredStatus", "reason", "ttlSecondsAfterStopped")
+_STARTED_BY = re.compile(r"^[A-Za-z0-9_/-]{1,128}$")
 
 
 def normalize_run_task(raw: Any) -> tuple[dict, list[Note]]:
@@ -38,6 +40,11 @@ def validate_run_task(spec: dict) -> list[Problem]:
         problems.append(Problem("capacityProviderStrategy", "Specifying both a launch type and capacity provider "
                                                             "strategy is not supported. Remove one and try again."))
     problems += capacity.validate_strategy(spec.get("capacityProviderStrategy", []), "capacityProviderStrategy")
+    if "startedBy" in spec and not _STARTED_BY.match(spec["startedBy"]):
+        problems.append(Problem("startedBy", "Up to 128 letters (uppercase and lowercase), numbers, hyphens, forward "
+                                             "slashes and underscores are allowed."))
+    if spec.get("ttlSecondsAfterStopped", 0) < 0:
+        problems.append(Problem("ttlSecondsAfterStopped", "must be 0 or more seconds."))
     if spec.get("propagateTags") == "SERVICE":
         problems.append(Problem("propagateTags", "SERVICE is only valid for tasks a service starts: use "
                                                  "TASK_DEFINITION or NONE."))

@@ -33,6 +33,9 @@ TASKDEF, _ = normalize_task_definition({"family": "job", "cpu": "256", "memory":
     ({"placementConstraints": [{"type": "memberOf"}]},
      ["placementConstraints[0].expression: A memberOf constraint needs an expression."]),
     ({"tags": [{"value": "v"}]}, ["tags[0].key: Each of tags needs a key."]),
+    ({"startedBy": "me and you"}, ["startedBy: Up to 128 letters (uppercase and lowercase), numbers, hyphens, forward "
+                                   "slashes and underscores are allowed."]),
+    ({"ttlSecondsAfterStopped": -1}, ["ttlSecondsAfterStopped: must be 0 or more seconds."]),
 ])
 def test_refusals_name_the_field(spec, problems):
     normalized, found, _ = run_task.check_run_task({"taskDefinition": "job", **spec})
