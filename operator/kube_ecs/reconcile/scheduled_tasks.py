@@ -72,7 +72,7 @@ def run_manifest(body: Mapping[str, Any], run_task: dict, due: datetime) -> dict
             "metadata": meta.object_meta(names.dns_label(f"{name}-{int(due.timestamp())}"), namespace=namespace,
                                          labels=labels, annotations={SCHEDULED_AT_ANNOTATION: iso(due)},
                                          owner=owner_of(dict(body))),
-            "spec": {"startedBy": f"events-rule/{name}"[:128], **run_task}}
+            "spec": {"startedBy": f"events-rule/{names.dns_label(name)}", **run_task}}
 
 
 def _due(expression: schedule.Schedule, tz: Any, *, last: datetime | None, created: datetime,
