@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -72,11 +71,7 @@ async def scheduled_task_daemon(body: kopf.Body, namespace: str | None, name: st
     await wakers.run_daemon(key, stopped, one_pass)
 
 
-def _spec_changed(body: Mapping[str, Any], **_) -> bool:
-    return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
-
-
-@kopf.on.event(API_VERSION, "scheduledtasks", when=_spec_changed, id="poke-scheduled-task")
+@kopf.on.event(API_VERSION, "scheduledtasks", when=common.spec_ahead_of_status, id="poke-scheduled-task")
 async def scheduled_task_changed(namespace: str | None, name: str, **_) -> None:
     assert namespace is not None  # ScheduledTasks are namespaced
     wakers.poke(wakers.object_key(KIND, namespace, name))

@@ -100,11 +100,7 @@ async def task_daemon(body: kopf.Body, namespace: str | None, name: str, stopped
     await wakers.run_daemon(wakers.object_key(KIND, namespace, name), stopped, one_pass)
 
 
-def _spec_changed(body: Mapping[str, Any], **_) -> bool:
-    return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
-
-
-@kopf.on.event(API_VERSION, "tasks", when=_spec_changed, id="poke-task")
+@kopf.on.event(API_VERSION, "tasks", when=common.spec_ahead_of_status, id="poke-task")
 async def task_changed(namespace: str | None, name: str, **_) -> None:
     assert namespace is not None  # Tasks are namespaced
     wakers.poke(wakers.object_key(KIND, namespace, name))
