@@ -20,7 +20,7 @@ input.
 `kube-ecs convert dir/ | kubectl apply -f -` applies all of a directory or none of it.
 `--manifests` builds a Service for each task definition: REPLICA, one task, named after the family,
 in namespace and cluster `default` (`--service FILE` takes a CreateService JSON instead, for a
-single task definition file).
+single task definition file; `--run-task FILE` a RunTask JSON, and prints the Pods of its tasks).
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ from typing import Any
 import yaml
 
 from kube_ecs import API_VERSION
+from kube_ecs.ecs import run_task
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 from kube_ecs.ecs.validate import check_service, check_task_definition, validate_service_task
-from kube_ecs.resources import build_service_manifests, names
+from kube_ecs.resources import build_service_manifests, build_task_manifests, names
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024  # ECS refuses task definitions over 64 KiB; this only bounds the work
 MAX_VALUES = 1_000_000  # what MAX_INPUT_BYTES of JSON can hold, give or take
@@ -150,6 +151,18 @@ def manifests(spec: dict, service: dict) -> list[dict]:
                                    revision=1, namespace=DEFAULT_NAMESPACE, cluster=DEFAULT_CLUSTER)
 
 
+# The uid the task ids of `convert --run-task` derive from: a Task object's uid in the cluster.
+CONVERT_UID = "kube-ecs-convert"
+
+
+def task_manifests(spec: dict, run: dict) -> list[dict]:
+    """The Pods (and task role ServiceAccount) of RunTask request `run` of `spec` as revision 1, for a Task
+    named after the family."""
+    family = names.family_name(spec["family"])
+    return build_task_manifests(run=run, task_name=family, uid=CONVERT_UID, taskdef=spec, family=family, revision=1,
+                                namespace=DEFAULT_NAMESPACE, cluster=DEFAULT_CLUSTER)
+
+
 def inputs(sources: list[str]) -> list[str]:
     """The files to check, directories expanded. A directory without such files, or that cannot be
     listed, stays, for _read to report."""
@@ -194,15 +207,20 @@ def _service(source: str | None, family: str) -> tuple[dict | None, list[Problem
     prefixed with `service.`."""
     if source is None:
         return default_service(family), [], []
+    return _request(source, check_service, "service")
+
+
+def _request(source: str, check: Any, prefix: str) -> tuple[dict | None, list[Problem], list[Note]]:
+    """A CreateService or RunTask file read and checked (`check`), problems' paths under `prefix`."""
     try:
-        service, problems, notes = check_service(parse(_read(source)))
+        request, problems, notes = check(parse(_read(source)))
     except InvalidSpec as e:
-        service, notes, problems = None, [], e.problems
-    return service, _prefixed(problems), notes
+        request, notes, problems = None, [], e.problems
+    return request, _prefixed(problems, prefix), notes
 
 
-def _prefixed(problems: list[Problem]) -> list[Problem]:
-    return [Problem(join("service", p.path) if p.path else "service", p.message) for p in problems]
+def _prefixed(problems: list[Problem], prefix: str = "service") -> list[Problem]:
+    return [Problem(join(prefix, p.path) if p.path else prefix, p.message) for p in problems]
 
 
 def _say(prefix: str, line: str) -> None:
@@ -225,8 +243,12 @@ def _check(source: str, args: argparse.Namespace, prefix: str) -> tuple[int, lis
         result = Converted(None, e.problems, [])
     service_problems: list[Problem] = []
     service_notes: list[Note] = []
-    service = None
-    if result.spec is not None and getattr(args, "manifests", False):
+    service = run = None
+    if result.spec is not None and getattr(args, "manifests", False) and getattr(args, "run_task", None):
+        run, service_problems, service_notes = _request(args.run_task, run_task.check_run_task, "runTask")
+        if run is not None and not service_problems:
+            service_problems = _prefixed(run_task.validate_against(run, result.spec), "runTask")
+    elif result.spec is not None and getattr(args, "manifests", False):
         service, service_problems, service_notes = _service(args.service, result.spec["family"])
         if service is not None and not service_problems:
             service_problems = _prefixed(validate_service_task(service, result.spec))
@@ -234,6 +256,8 @@ def _check(source: str, args: argparse.Namespace, prefix: str) -> tuple[int, lis
     if code != EXIT_OK:
         return code, []
     assert result.spec is not None  # no problems, so convert() made a spec
+    if run is not None:
+        return code, task_manifests(result.spec, run)
     return code, manifests(result.spec, service) if service is not None else [custom_resource(result.spec)]
 
 
@@ -251,8 +275,12 @@ def _guarded(source: str, args: argparse.Namespace, prefix: str) -> tuple[int, l
 
 def _main(args: argparse.Namespace, *, emit: bool) -> int:
     files = inputs(args.files)
-    if getattr(args, "service", None) and len(files) > 1:
-        _say("", "error: --service goes with one task definition file")
+    option = "--service" if getattr(args, "service", None) else "--run-task" if getattr(args, "run_task", None) else ""
+    if option and len(files) > 1:
+        _say("", f"error: {option} goes with one task definition file")
+        return EXIT_UNREADABLE
+    if getattr(args, "service", None) and getattr(args, "run_task", None):
+        _say("", "error: --service and --run-task cannot be used together")
         return EXIT_UNREADABLE
     # A single file the user named needs no prefix; files from several arguments or a directory do.
     several = files != args.files or len(files) > 1
@@ -276,6 +304,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 help="print the Kubernetes objects (Deployment, Service, ...) instead")
     convert_parser.add_argument("--service", metavar="FILE",
                                 help="with --manifests: CreateService JSON/YAML (default: one REPLICA task)")
+    convert_parser.add_argument("--run-task", metavar="FILE",
+                                help="with --manifests: RunTask JSON/YAML; prints its tasks' Pods instead")
     convert_parser.set_defaults(func=lambda args: _main(args, emit=True))
     validate_parser = subparsers.add_parser("validate", help="check ECS task definition files as ECS would")
     validate_parser.add_argument("files", nargs="+", metavar="FILE",

@@ -163,6 +163,21 @@ def crd_manifests() -> list[dict]:
                       _column("TaskDef", "string", ".status.taskDefinition"),
                       # PRIMARY is always first in status.deployments.
                       _column("Rollout", "string", ".status.deployments[0].rolloutState")]),
+        # Standalone and scheduled tasks (docs/tasks.md): a pasted RunTask request, and an EventBridge schedule.
+        _crd("Task", "tasks", scope="Namespaced", short_names=["etask", "ecstask"],
+             schema=_root(openapi_schema("RunTaskRequest")),
+             columns=[_column("Tasks", "integer", ".status.count"),
+                      _column("Running", "integer", ".status.runningCount"),
+                      _column("Last Status", "string", ".status.lastStatus"),
+                      _column("Stop Code", "string", ".status.stopCode"),
+                      _column("TaskDef", "string", ".status.taskDefinitionArn", priority=1)]),
+        _crd("ScheduledTask", "scheduledtasks", scope="Namespaced", short_names=["estask", "ecsschedule"],
+             schema=_root(openapi_schema("KubeEcsScheduledTask")),
+             columns=[_column("Schedule", "string", ".spec.scheduleExpression"),
+                      _column("State", "string", ".status.state"),
+                      _column("Last Run", "date", ".status.lastScheduledAt"),
+                      _column("Next Run", "string", ".status.nextScheduledAt"),
+                      _column("Active", "integer", ".status.activeRuns", priority=1)]),
         # Service Auto Scaling (docs/autoscaling.md): pasted Application Auto Scaling requests.
         _crd("ScalableTarget", "scalabletargets", scope="Namespaced", short_names=["ecsst", "scalabletarget"],
              schema=_root(openapi_schema("RegisterScalableTargetRequest")),

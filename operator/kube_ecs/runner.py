@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         from kube_ecs import metrics
         from kube_ecs.handlers import wakers
 
-        metrics.watch_daemons(lambda: wakers._wakers)
+        metrics.watch_daemons(wakers.service_wakers)
         metrics.serve(args.metrics)
     kopf.configure(verbose=args.verbose)
     # Probes hit the liveness endpoint every few seconds; their access lines would drown the log.

@@ -37,12 +37,15 @@ SERVICE_ACCOUNT = ("kube-ecs-operator", "kube-ecs-system")
 CLIENT_VERBS = {"get": {"get"}, "list": {"list"}, "create": {"create"}, "apply": {"create", "patch"},
                 "patch": {"patch"}, "delete": {"delete"}, "evict": {"create"}}
 ECS_STATUS = [(API_VERSION, k) for k in ("Cluster", "TaskDefinition", "Service", "CapacityProvider",
-                                         "ContainerInstance", "ScalableTarget", "ScalingPolicy")]
+                                         "ContainerInstance", "ScalableTarget", "ScalingPolicy", "Task",
+                                         "ScheduledTask")]
 SERVICE_CHILDREN = [*services.SERVICE_CHILD_KINDS, *services.SHARED_CHILD_KINDS]
 NAMESPACE = [("v1", "Namespace")]
 CONTAINER_INSTANCE = [(API_VERSION, "ContainerInstance")]
 HPA = [autoscaling.HPA]
 LEASE = [("coordination.k8s.io/v1", "Lease")]
+POD = [("v1", "Pod")]
+TASK = [(API_VERSION, "Task")]
 # (module, function, Client method) → the (apiVersion, kind)s it is called for; "/status" and
 # "/eviction" name subresources.
 CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
@@ -80,13 +83,23 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     # The circuit breaker: a failed deployment's ReplicaSet to 0, tasks that cannot be created replaced.
     ("reconcile/services.py", "_stop_launching", "patch"): [("apps/v1", "ReplicaSet")],
     ("reconcile/services.py", "_relaunch_stuck", "evict"): [("v1", "Pod/eviction")],
+    # Standalone tasks: each task's Pod made, read when the index has not seen it, stopped (StopTask);
+    # a Task past its ttlSecondsAfterStopped deleted.
+    ("reconcile/tasks.py", "_launch", "create"): POD,
+    ("reconcile/tasks.py", "reconcile_task", "get"): POD,
+    ("reconcile/tasks.py", "reconcile_task", "delete"): TASK,
+    ("reconcile/tasks.py", "_stop_pod", "patch"): POD,
+    ("reconcile/tasks.py", "_stop_pod", "delete"): POD,
+    # Scheduled tasks: each run a Task; stopped runs beyond the history limit deleted.
+    ("reconcile/scheduled_tasks.py", "reconcile_scheduled_task", "create"): TASK,
+    ("reconcile/scheduled_tasks.py", "_prune", "delete"): TASK,
     ("reconcile/taskdefinitions.py", "list_revisions", "list"): [(API_VERSION, REVISION_KIND)],
     ("reconcile/taskdefinitions.py", "reconcile_task_definition", "create"): [(API_VERSION, REVISION_KIND)],
     ("webhook.py", "publish_ca", "get"): [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")],
     ("webhook.py", "publish_ca", "patch"): [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")],
 }
 # Owners of children whose ownerReference blocks the owner's deletion (meta.owner_references).
-BLOCKING_OWNERS = ["clusters", "services", "taskdefinitions", "scalabletargets"]
+BLOCKING_OWNERS = ["clusters", "services", "taskdefinitions", "scalabletargets", "tasks", "scheduledtasks"]
 
 Grant = tuple[str, str, str]  # (apiGroup, resource, verb)
 

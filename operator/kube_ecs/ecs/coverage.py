@@ -7,8 +7,8 @@ import argparse
 
 from kube_ecs.ecs import model, rules
 
-ROOTS = (model.TASK_DEFINITION, model.SERVICE, model.CLUSTER, model.CAPACITY_PROVIDER, model.SCALABLE_TARGET,
-         model.SCALING_POLICY)
+ROOTS = (model.TASK_DEFINITION, model.SERVICE, model.CLUSTER, model.CAPACITY_PROVIDER, model.RUN_TASK,
+         model.SCHEDULED_TASK, model.SCALABLE_TARGET, model.SCALING_POLICY)
 
 
 def table(roots: tuple[str, ...] = ROOTS) -> list[tuple[str, str, str]]:

@@ -4,8 +4,10 @@ PutScalingPolicyRequest). Shapes are looked up by name in ECS's model first, the
 Auto Scaling's: no structure reachable from the Auto Scaling roots shares a name with an ECS one (a
 test checks it), so rule keys stay `Structure.member` for both.
 
-kube-ecs extends four places of it: loadBalancers[].ingress (docs/decisions.md), a capacity
-provider's nodeSelector (docs/capacity.md), a Cluster's podSecurity (docs/security.md) and, for pasted
+kube-ecs extends five places of it: loadBalancers[].ingress (docs/decisions.md), a capacity
+provider's nodeSelector (docs/capacity.md), a Cluster's podSecurity (docs/security.md), RunTask's
+StopTask members (desiredStatus, reason) and clean-up TTL on a Task, and the ScheduledTask (an
+EventBridge schedule holding a RunTask request, docs/tasks.md); and, for pasted
 describe-task-definition output, the read-only members of the `TaskDefinition` shape. Extensions are
 botocore shapes too, so every walker treats them alike.
 """
@@ -25,6 +27,9 @@ SERVICE = "CreateServiceRequest"
 CLUSTER = "CreateClusterRequest"
 CAPACITY_PROVIDER = "CreateCapacityProviderRequest"
 STRATEGY_ITEM = "CapacityProviderStrategyItem"
+RUN_TASK = "RunTaskRequest"
+# An EventBridge schedule with an ECS target: kube-ecs's own shape, holding a RunTaskRequest (docs/tasks.md).
+SCHEDULED_TASK = "KubeEcsScheduledTask"
 # describe-task-definition's shape: the request's members plus read-only ones.
 DESCRIBED = "TaskDefinition"
 # Application Auto Scaling (docs/autoscaling.md).
@@ -45,11 +50,24 @@ _EXTENSIONS = {
         "members": {mode: {"shape": "KubeEcsPodSecurityLevel"} for mode in ("enforce", "warn", "audit")},
     },
     "KubeEcsPodSecurityLevel": {"type": "string", "enum": ["privileged", "baseline", "restricted"]},
+    # StopTask's desired status; a task is never started again once stopped.
+    "KubeEcsDesiredStatus": {"type": "string", "enum": ["RUNNING", "STOPPED"]},
+    "KubeEcsSeconds": {"type": "integer"},
+    "KubeEcsScheduledTask": {
+        "type": "structure",
+        "required": ["scheduleExpression", "runTask"],
+        "members": {"scheduleExpression": {"shape": "String"}, "scheduleExpressionTimezone": {"shape": "String"},
+                    "state": {"shape": "KubeEcsScheduleState"}, "runsHistoryLimit": {"shape": "KubeEcsSeconds"}},
+    },
+    "KubeEcsScheduleState": {"type": "string", "enum": ["ENABLED", "DISABLED"]},
     "String": {"type": "string"},
 }
 EXTENDED_MEMBERS = {"LoadBalancer": {"ingress": "KubeEcsIngress"},
                     CAPACITY_PROVIDER: {"nodeSelector": "KubeEcsNodeSelector"},
-                    CLUSTER: {"ecrMirror": "String", "podSecurity": "KubeEcsPodSecurity"}}
+                    CLUSTER: {"ecrMirror": "String", "podSecurity": "KubeEcsPodSecurity"},
+                    RUN_TASK: {"desiredStatus": "KubeEcsDesiredStatus", "reason": "String",
+                               "ttlSecondsAfterStopped": "KubeEcsSeconds"},
+                    SCHEDULED_TASK: {"runTask": RUN_TASK}}
 
 
 @cache

@@ -276,7 +276,7 @@ def _task_value_notes(spec: dict) -> list[Note]:
 # --- services -------------------------------------------------------------------------------------
 
 
-def _request(raw: Any, root: str, what: str) -> tuple[dict, list[Note]]:
+def read_request(raw: Any, root: str, what: str) -> tuple[dict, list[Note]]:
     """Request `raw` read by botocore shape `root`, with a note for every reported field."""
     if not isinstance(raw, dict):
         raise InvalidSpec([Problem("", f"{what} is a JSON object, not {_show(raw)}")])
@@ -289,7 +289,7 @@ def _request(raw: Any, root: str, what: str) -> tuple[dict, list[Note]]:
 
 def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
     """A CreateService request (with kube-ecs's loadBalancers[].ingress) read by its shape, with notes."""
-    spec, notes = _request(raw, model.SERVICE, "a service")
+    spec, notes = read_request(raw, model.SERVICE, "a service")
     notes += _member_of_notes("placementConstraints", spec.get("placementConstraints", []))
     return spec, notes
 
@@ -299,9 +299,9 @@ def normalize_service(raw: Any) -> tuple[dict, list[Note]]:
 
 def normalize_cluster(raw: Any) -> tuple[dict, list[Note]]:
     """A CreateCluster request read by its shape, with notes."""
-    return _request(raw, model.CLUSTER, "a cluster")
+    return read_request(raw, model.CLUSTER, "a cluster")
 
 
 def normalize_capacity_provider(raw: Any) -> tuple[dict, list[Note]]:
     """A CreateCapacityProvider request (with kube-ecs's nodeSelector) read by its shape, with notes."""
-    return _request(raw, model.CAPACITY_PROVIDER, "a capacity provider")
+    return read_request(raw, model.CAPACITY_PROVIDER, "a capacity provider")

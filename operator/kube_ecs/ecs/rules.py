@@ -322,6 +322,70 @@ _NESTED_CAPACITY_PROVIDER = {
     "AutoScalingGroupProvider.managedDraining": _r("drain a node with kubectl drain: Kubernetes evicts its pods"),
 }
 
+# Standalone tasks (docs/tasks.md): a Task is a RunTask request, each of its `count` tasks one Pod.
+_RUN_TASK = {
+    "taskDefinition": _m("family (latest ACTIVE revision), family:N (ACTIVE) or a task-definition ARN; "
+                         "resolved once, at launch"),
+    "cluster": _m("must name the Cluster whose namespace holds the Task"),
+    "count": _m("that many tasks (1 to 10, default 1), each its own Pod named by its task id"),
+    "startedBy": _m("status startedBy and a Pod annotation"),
+    "group": _m("status group (default family:<family>) and a Pod annotation"),
+    "overrides": _m("applied to the task definition before the Pods are built; see its members"),
+    "launchType": _m("FARGATE → the Fargate node pool; EC2, EXTERNAL, MANAGED_INSTANCES → the EC2 node pool; "
+                     "neither it nor a strategy: the Cluster's default strategy, else EC2"),
+    "capacityProviderStrategy": _m("the tasks split over the providers' node pools by base and weight, as for "
+                                   "Services"),
+    "placementConstraints": _m("distinctInstance → pod anti-affinity among the Task's Pods; memberOf → node "
+                               "affinity"),
+    "placementStrategy": _m("spread → topologySpreadConstraints; binpack → the MostAllocated scheduler profile"),
+    "tags": _m("Pod labels (where valid) and annotations"),
+    "propagateTags": _m("TASK_DEFINITION: the task definition's tags on the Pods too; SERVICE refused (no "
+                        "Service runs a standalone task)"),
+    "enableExecuteCommand": _r("use kubectl exec"),
+    "enableECSManagedTags": _r("ECS-managed tags are not added"),
+    "networkConfiguration": _r("subnets and security groups have no pod counterpart"),
+    "platformVersion": _r("Fargate platform versions do not exist on Kubernetes"),
+    "referenceId": _r("ECS keeps it for its callers: nothing on Kubernetes reads it"),
+    "clientToken": _r("idempotency token: the Task object itself is the idempotent request"),
+    "volumeConfigurations": _r("managed EBS volumes are not provisioned"),
+    "desiredStatus": _m("kube-ecs extension: STOPPED is StopTask (stopCode UserInitiated; SIGTERM, then SIGKILL "
+                        "after the task definition's stopTimeout); a stopped task never runs again"),
+    "reason": _m("kube-ecs extension: StopTask's reason, the stopped tasks' stoppedReason"),
+    "ttlSecondsAfterStopped": _m("kube-ecs extension: the Task object is deleted that long after its last task "
+                                 "STOPPED (default: kept until deleted)"),
+}
+
+_NESTED_RUN_TASK = {
+    "TaskOverride.containerOverrides": _m("per container, before the Pod is built; the container must exist"),
+    "TaskOverride.cpu": _m("the task size in cpu units, as the task definition's cpu"),
+    "TaskOverride.memory": _m("the task size in MiB, as the task definition's memory"),
+    "TaskOverride.taskRoleArn": _m("the ServiceAccount of that role (IRSA), as the task definition's taskRoleArn"),
+    "TaskOverride.executionRoleArn": _r("image pulls and secrets use the pod's ServiceAccount and Secrets"),
+    "TaskOverride.inferenceAcceleratorOverrides": _r("Elastic Inference accelerators do not exist on Kubernetes"),
+    "TaskOverride.ephemeralStorage": _m("the task definition's ephemeralStorage"),
+    "ContainerOverride.name": _m("the container overridden (a containerDefinitions name)"),
+    "ContainerOverride.command": _m("the container's command (Kubernetes args)"),
+    "ContainerOverride.environment": _m("variables added to, or replacing, the container's environment"),
+    "ContainerOverride.environmentFiles": _x("environment files in S3 cannot be read on Kubernetes: use "
+                                             "environment"),
+    "ContainerOverride.cpu": _m("the container's cpu"),
+    "ContainerOverride.memory": _m("the container's memory"),
+    "ContainerOverride.memoryReservation": _m("the container's memoryReservation"),
+    "ContainerOverride.resourceRequirements": _m("the container's resourceRequirements (GPU)"),
+}
+
+# Scheduled tasks (docs/tasks.md): what an EventBridge schedule with an ECS target holds.
+_SCHEDULED_TASK = {
+    "scheduleExpression": _m("cron(min hour day-of-month month day-of-week year) with ?, L, W, # as AWS "
+                             "has them, or rate(N minutes|hours|days); fired by the operator"),
+    "scheduleExpressionTimezone": _m("IANA time zone of a cron expression (default UTC)"),
+    "state": _m("ENABLED (default) fires runs; DISABLED fires none (running tasks go on)"),
+    "runsHistoryLimit": _m("kube-ecs extension: the runs (Task objects) kept, oldest stopped ones deleted "
+                           "first (1 to 50, default 5)"),
+    "runTask": _m("the RunTask request of every run: each run is a Task owned by the ScheduledTask"),
+}
+
+
 # Application Auto Scaling (docs/autoscaling.md): a ScalableTarget and its ScalingPolicies make a
 # HorizontalPodAutoscaler on the Service's Deployment.
 _AUTOSCALING_COMMON = {
@@ -394,6 +458,9 @@ RULES: dict[str, Rule] = {
     **_keyed(model.STRATEGY_ITEM, _STRATEGY_ITEM),
     **_keyed(model.CAPACITY_PROVIDER, _CAPACITY_PROVIDER),
     **_NESTED_CAPACITY_PROVIDER,
+    **_keyed(model.RUN_TASK, _RUN_TASK),
+    **_NESTED_RUN_TASK,
+    **_keyed(model.SCHEDULED_TASK, _SCHEDULED_TASK),
     **_keyed(model.SCALABLE_TARGET, _SCALABLE_TARGET),
     **_NESTED_SCALABLE_TARGET,
     **_keyed(model.SCALING_POLICY, _SCALING_POLICY),

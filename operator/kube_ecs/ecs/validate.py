@@ -53,7 +53,7 @@ def _memory_choices(allowed: tuple[int, ...]) -> str:
     return f"{allowed[0]} to {allowed[-1]} MiB in steps of {allowed[1] - allowed[0]}"
 
 
-def _rejected(spec: dict, root: str) -> list[Problem]:
+def rejected_problems(spec: dict, root: str) -> list[Problem]:
     return [Problem(path, f"not supported on Kubernetes: {rule.text}")
             for path, rule in rules.present(spec, root) if rule.kind == rules.REJECTED]
 
@@ -344,8 +344,8 @@ def validate_task_definition(spec: dict) -> list[Problem]:
     if proxy and spec["networkMode"] != "awsvpc":
         problems.append(Problem("proxyConfiguration", "Proxy configuration requires networkMode=awsvpc."))
     problems += _firelens(containers)
-    problems += _tags(spec)
-    return problems + _rejected(spec, model.TASK_DEFINITION)
+    problems += tag_problems(spec)
+    return problems + rejected_problems(spec, model.TASK_DEFINITION)
 
 
 def fargate_problems(spec: dict) -> list[Problem]:
@@ -354,7 +354,7 @@ def fargate_problems(spec: dict) -> list[Problem]:
     return [*_task_size(spec, True), *_fargate(spec)]
 
 
-def _tags(spec: dict) -> list[Problem]:
+def tag_problems(spec: dict) -> list[Problem]:
     return [Problem(join(join("tags", i), "key"), "Each of tags needs a key.")
             for i, tag in enumerate(spec.get("tags", [])) if not tag.get("key")]
 
@@ -416,7 +416,7 @@ def validate_service(spec: dict) -> list[Problem]:
         if constraint.get("type") == "memberOf" and not constraint.get("expression"):
             problems.append(Problem(join(join("placementConstraints", i), "expression"),
                                     "A memberOf constraint needs an expression."))
-    return problems + _tags(spec) + _rejected(spec, model.SERVICE)
+    return problems + tag_problems(spec) + rejected_problems(spec, model.SERVICE)
 
 
 # Deployment strategies other than ROLLING, and why (docs/rollouts.md).
@@ -465,7 +465,7 @@ def validate_placement(placement: capacity.Effective, taskdef: dict) -> list[Pro
 
 def validate_cluster(spec: dict) -> list[Problem]:
     """Every problem CreateCluster (with PutClusterCapacityProviders' checks) would refuse `spec` for."""
-    return capacity.validate_cluster(spec) + _tags(spec) + _rejected(spec, model.CLUSTER)
+    return capacity.validate_cluster(spec) + tag_problems(spec) + rejected_problems(spec, model.CLUSTER)
 
 
 
@@ -477,7 +477,7 @@ def validate_capacity_provider(spec: dict) -> list[Problem]:
         problems.append(Problem("name", f"Invalid capacity provider name. {_NAME_RULE}"))
     elif name.lower().startswith(RESERVED_PREFIXES):
         problems.append(Problem("name", "The name can't be prefixed with \"aws\", \"ecs\", or \"fargate\"."))
-    return problems + _tags(spec) + _rejected(spec, model.CAPACITY_PROVIDER)
+    return problems + tag_problems(spec) + rejected_problems(spec, model.CAPACITY_PROVIDER)
 
 
 # --- normalize + validate -------------------------------------------------------------------------
@@ -485,25 +485,25 @@ def validate_capacity_provider(spec: dict) -> list[Problem]:
 
 def check_task_definition(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
     """(normalized spec, or None when ECS would refuse it; the problems; the notes) of task definition `raw`."""
-    return _checked(raw, normalize_task_definition, validate_task_definition)
+    return checked(raw, normalize_task_definition, validate_task_definition)
 
 
 def check_service(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
     """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateService `raw`."""
-    return _checked(raw, normalize_service, validate_service)
+    return checked(raw, normalize_service, validate_service)
 
 
 def check_cluster(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
     """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateCluster `raw`."""
-    return _checked(raw, normalize_cluster, validate_cluster)
+    return checked(raw, normalize_cluster, validate_cluster)
 
 
 def check_capacity_provider(raw: Any) -> tuple[dict | None, list[Problem], list[Note]]:
     """(normalized spec, or None when ECS would refuse it; the problems; the notes) of CreateCapacityProvider `raw`."""
-    return _checked(raw, normalize_capacity_provider, validate_capacity_provider)
+    return checked(raw, normalize_capacity_provider, validate_capacity_provider)
 
 
-def _checked(raw: Any, normalize: Callable[[Any], tuple[dict, list[Note]]],
+def checked(raw: Any, normalize: Callable[[Any], tuple[dict, list[Note]]],
              validate: Callable[[dict], list[Problem]]) -> tuple[dict | None, list[Problem], list[Note]]:
     try:
         spec, notes = normalize(raw)

@@ -18,9 +18,11 @@ from kube_ecs.handlers import (
     clusters,
     container_instances,
     indexes,
+    scheduled_tasks,
     services,
     taskdefinitions,
+    tasks,
 )
 
-__all__ = ["autoscaling", "capacity_providers", "clusters", "container_instances", "indexes", "services",
-           "taskdefinitions"]
+__all__ = ["autoscaling", "capacity_providers", "clusters", "container_instances", "indexes", "scheduled_tasks",
+           "services", "taskdefinitions", "tasks"]

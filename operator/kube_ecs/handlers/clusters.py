@@ -1,5 +1,6 @@
 """ECS Clusters: the Namespace, describe-clusters' counts, and ECS's refusal to delete a Cluster that
-still has Services (the finalizer holds until the namespace is empty of them)."""
+still has Services, active Tasks or ScheduledTasks (the finalizer holds until the namespace is empty of
+them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import kopf
 from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common
 from kube_ecs.handlers.wakers import poke_namespace
-from kube_ecs.reconcile.clusters import CONTAINS_SERVICES, Counts, NamespaceState, cluster_status, ensure_namespace
+from kube_ecs.reconcile.clusters import Counts, NamespaceState, cluster_status, deletion_refusals, ensure_namespace
 from kube_ecs.reconcile.conditions import condition_events, now_iso
 from kube_ecs.reconcile.kube import Ref
 from kube_ecs.reconcile.service_status import Task
@@ -24,16 +25,23 @@ def cluster_ref(name: str) -> Ref:
     return Ref(API_VERSION, "Cluster", name)
 
 
+_NONE: Mapping[str, Collection[str]] = {}
+
+
 def counts(namespace: str, services_by_namespace: Mapping[str, Collection[str]],
            tasks_by_service: Mapping[tuple[str, str], Collection[Task]],
-           container_instance_nodes: Mapping[str, Collection[object]]) -> Counts:
+           container_instance_nodes: Mapping[str, Collection[object]], *,
+           active_tasks: Mapping[str, Collection[str]] = _NONE,
+           scheduled_tasks: Mapping[str, Collection[str]] = _NONE) -> Counts:
     """Read in the event loop, where the indexes are updated (a kopf.Index fits these read-only
     mappings; so does a plain dict in tests). Every container instance serves every Cluster: nodes
-    are not split between namespaces."""
+    are not split between namespaces. Standalone tasks' Pods are among `tasks_by_service`'s."""
     tasks = [t for (ns, _), store in tasks_by_service.items() if ns == namespace for t in store if not t.terminating]
     running = sum(t.running for t in tasks)
     return Counts(services=len(list(services_by_namespace.get(namespace, []))), running=running,
-                  pending=len(tasks) - running, instances=len(container_instance_nodes))
+                  pending=len(tasks) - running, instances=len(container_instance_nodes),
+                  tasks=len(list(active_tasks.get(namespace, []))),
+                  scheduled=len(list(scheduled_tasks.get(namespace, []))))
 
 
 @kopf.on.resume(API_VERSION, "clusters")
@@ -74,16 +82,19 @@ async def cluster_counts(body: kopf.Body, name: str, services_by_namespace: kopf
 @kopf.on.delete(API_VERSION, "clusters")  # type: ignore[arg-type]
 async def cluster_delete(body: kopf.Body, name: str, services_by_namespace: kopf.Index,
                          tasks_by_service: kopf.Index, container_instance_nodes: kopf.Index,
-                         capacity_providers: kopf.Index, **_) -> None:
-    """ECS refuses DeleteCluster while Services are active (ClusterContainsServicesException)."""
+                         capacity_providers: kopf.Index, active_tasks_by_namespace: kopf.Index,
+                         scheduled_tasks_by_namespace: kopf.Index, **_) -> None:
+    """ECS refuses DeleteCluster while Services or Tasks are active (ClusterContainsServicesException,
+    ClusterContainsTasksException); ScheduledTasks that target the Cluster hold it too."""
     snapshot = dict(body)
     previous = snapshot.get("status") or {}
     namespace = previous.get("namespace") or namespace_name(name)
-    found = counts(namespace, services_by_namespace, tasks_by_service, container_instance_nodes)
+    found = counts(namespace, services_by_namespace, tasks_by_service, container_instance_nodes,
+                   active_tasks=active_tasks_by_namespace, scheduled_tasks=scheduled_tasks_by_namespace)
     status = cluster_status(body=snapshot, namespace=NamespaceState(namespace, previous.get("namespaceOwned", True)),
                             counts=found, deleting=True, now=now_iso(), providers=common.values(capacity_providers))
     await asyncio.to_thread(common.write_status, cluster_ref(name), previous, status)
     # ClusterContainsServicesException, once per refused deletion.
     common.post(snapshot, condition_events(previous.get("conditions"), status["conditions"]))
-    if found.services:
-        raise kopf.TemporaryError(CONTAINS_SERVICES, delay=5)
+    if refusals := deletion_refusals(found):
+        raise kopf.TemporaryError(" ".join(message for _, message in refusals), delay=5)

@@ -35,6 +35,11 @@ def values(index: Mapping[Any, Iterable[Any]]) -> dict:
     return {key: next(iter(store)) for key, store in index.items()}
 
 
+def spec_ahead_of_status(body: Mapping[str, Any], **_: Any) -> bool:
+    """A spec change the daemon has not reconciled yet (a `when=` filter of the poking watches)."""
+    return body["metadata"].get("generation") != (body.get("status") or {}).get("observedGeneration")
+
+
 def post(body: dict, events: list[Event]) -> None:
     for event in events:
         kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason,

@@ -8,10 +8,14 @@ import kopf
 from kube_ecs import API_VERSION
 from kube_ecs.handlers.common import MANAGED
 from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile import task_lifecycle
 from kube_ecs.reconcile.capacity_providers import spec_of
+from kube_ecs.reconcile.scheduled_tasks import SCHEDULED_TASK_LABEL, run_of
 from kube_ecs.reconcile.service_status import task_of
+from kube_ecs.reconcile.tasks import is_active
 from kube_ecs.resources import meta, pod_security
 from kube_ecs.resources.namespace import namespace_name
+from kube_ecs.resources.task import TASK_LABEL
 
 
 @kopf.index(API_VERSION, "clusters")
@@ -77,7 +81,33 @@ def replicasets_by_service(namespace: str | None, labels: kopf.Labels, body: kop
 
 @kopf.index("v1", "pods", labels=MANAGED)
 def tasks_by_service(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_) -> dict:
+    """Every task's Pod: a standalone task's has no service label, so it is under (namespace, ""), which
+    the Cluster's counts include, as ECS counts standalone tasks in runningTasksCount."""
     return {(namespace, labels.get(meta.SERVICE_LABEL, "")): task_of(body)}
+
+
+@kopf.index("v1", "pods", labels={TASK_LABEL: kopf.PRESENT})
+def pods_by_task(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_) -> dict:
+    """A standalone task's Pod as its lifecycle reads it, under (namespace, the Task's label value)."""
+    return {(namespace, labels[TASK_LABEL]): task_lifecycle.slim(body)}
+
+
+@kopf.index(API_VERSION, "tasks")
+def active_tasks_by_namespace(namespace: str | None, name: str, body: kopf.Body, **_) -> dict:
+    """Tasks holding their Cluster (not all STOPPED, not being deleted): DeleteCluster waits for them."""
+    deleting = body["metadata"].get("deletionTimestamp")
+    return {namespace: name} if not deleting and is_active(body.get("status")) else {}
+
+
+@kopf.index(API_VERSION, "tasks", labels={SCHEDULED_TASK_LABEL: kopf.PRESENT})
+def runs_by_scheduled_task(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_) -> dict:
+    """The runs of a ScheduledTask (the Tasks it made), each summed up for its status."""
+    return {(namespace, labels[SCHEDULED_TASK_LABEL]): run_of(body)}
+
+
+@kopf.index(API_VERSION, "scheduledtasks")
+def scheduled_tasks_by_namespace(namespace: str | None, name: str, body: kopf.Body, **_) -> dict:
+    return {} if body["metadata"].get("deletionTimestamp") else {namespace: name}
 
 
 @kopf.index("autoscaling/v2", "horizontalpodautoscalers", labels=MANAGED)

@@ -22,7 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common, wakers
 from kube_ecs.handlers.common import MANAGED
-from kube_ecs.handlers.wakers import poke, service_key
+from kube_ecs.handlers.wakers import DEBOUNCE_SECONDS, poke, service_key
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.circuit_breaker import FORCE_ANNOTATION
 from kube_ecs.reconcile.conditions import now_iso
@@ -35,7 +35,6 @@ from kube_ecs.resources import meta
 log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 60.0
-DEBOUNCE_SECONDS = 0.5
 RETRY_SECONDS = 5.0
 
 class _State:
@@ -82,17 +81,6 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
     return True
 
 
-async def _poked_or_stopped(waker: asyncio.Event, stopped: kopf.DaemonStopped, timeout: float) -> None:
-    """Returning on `stopped` lets a deleted Service's daemon end on its own, between passes, instead of
-    being cancelled (which Kopf logs as a warning) mid-reconcile."""
-    waits = [asyncio.ensure_future(waker.wait()), asyncio.ensure_future(stopped.wait())]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
-
-
 # The backoff is the time a stopping daemon gets to finish its pass before Kopf cancels it.
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.daemon(API_VERSION, "services", cancellation_backoff=DEBOUNCE_SECONDS + 5.0, cancellation_timeout=5.0)  # type: ignore[arg-type]
@@ -103,37 +91,26 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
                          cluster_pod_security: kopf.Index, hpas_by_service: kopf.Index, **_) -> None:
     assert namespace is not None  # Services are namespaced
     key = service_key(namespace, name)
-    waker = wakers.register(key)
     state = _State()
-    try:
-        while not stopped:
-            waker.clear()
-            # Snapshots are taken here, in the event loop that updates the indexes.
-            snapshot = copy.deepcopy(dict(body))
-            family = _family_of(snapshot)
-            ok = await asyncio.to_thread(
-                _reconcile_once, snapshot, state,
-                clusters=common.values(clusters_by_namespace),
-                revisions=list(revisions_by_family.get(family, [])),
-                replica_sets=list(replicasets_by_service.get(key, [])),
-                tasks=list(tasks_by_service.get(key, [])),
-                cluster_specs=copy.deepcopy(common.values(cluster_specs)),
-                providers=copy.deepcopy(common.values(capacity_providers)),
-                levels=common.values(cluster_pod_security),
-                autoscaled=frozenset(hpas_by_service.get(key, [])),
-            )
-            passed = asyncio.get_running_loop().time()
-            await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
-            await asyncio.sleep(debounce(passed, asyncio.get_running_loop().time()))
-    finally:
-        wakers.unregister(key, waker)
 
+    async def one_pass() -> float:
+        # Snapshots are taken here, in the event loop that updates the indexes.
+        snapshot = copy.deepcopy(dict(body))
+        family = _family_of(snapshot)
+        ok = await asyncio.to_thread(
+            _reconcile_once, snapshot, state,
+            clusters=common.values(clusters_by_namespace),
+            revisions=list(revisions_by_family.get(family, [])),
+            replica_sets=list(replicasets_by_service.get(key, [])),
+            tasks=list(tasks_by_service.get(key, [])),
+            cluster_specs=copy.deepcopy(common.values(cluster_specs)),
+            providers=copy.deepcopy(common.values(capacity_providers)),
+            levels=common.values(cluster_pod_security),
+            autoscaled=frozenset(hpas_by_service.get(key, [])),
+        )
+        return RESYNC_SECONDS if ok else RETRY_SECONDS
 
-def debounce(passed: float, now: float) -> float:
-    """How long to wait before the next pass: passes are at least DEBOUNCE_SECONDS apart, so a burst
-    of pokes (a rollout's pod events) makes one pass, but a poke after a quiet spell (a pod becoming
-    ready, a spec change) is acted on at once rather than DEBOUNCE_SECONDS late."""
-    return max(0.0, passed + DEBOUNCE_SECONDS - now)
+    await wakers.run_daemon(key, stopped, one_pass)
 
 
 def _family_of(body: dict) -> str:

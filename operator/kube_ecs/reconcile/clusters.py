@@ -18,8 +18,11 @@ from kube_ecs.reconcile.outcome import owner_of
 from kube_ecs.resources import meta, pod_security
 from kube_ecs.resources.namespace import build_namespace, namespace_name
 
-# ECS's ClusterContainsServicesException, word for word.
+# ECS's ClusterContainsServicesException and ClusterContainsTasksException, word for word; ECS has no
+# scheduled tasks of its own (EventBridge holds them), so their refusal is said in the same words.
 CONTAINS_SERVICES = "The Cluster cannot be deleted while Services are active."
+CONTAINS_TASKS = "The Cluster cannot be deleted while Tasks are active."
+CONTAINS_SCHEDULED_TASKS = "The Cluster cannot be deleted while ScheduledTasks target it."
 # On a Namespace made while its Cluster was being admitted: that Cluster's uid, until it owns it.
 ADMITTED_FOR = f"{GROUP}/admitted-for-cluster-uid"
 # On a Namespace kube-ecs adopted: the Pod Security labels it had before, which stay a floor.
@@ -106,6 +109,17 @@ class Counts:
     running: int = 0
     pending: int = 0
     instances: int = 0
+    # Task objects not all STOPPED, and ScheduledTasks: like Services, they hold the Cluster.
+    tasks: int = 0
+    scheduled: int = 0
+
+
+def deletion_refusals(counts: Counts) -> list[tuple[str, str]]:
+    """(reason, message) of each kind of object that holds the Cluster, in ECS's words."""
+    return [(reason, message) for found, reason, message in (
+        (counts.services, "ClusterContainsServicesException", CONTAINS_SERVICES),
+        (counts.tasks, "ClusterContainsTasksException", CONTAINS_TASKS),
+        (counts.scheduled, "ClusterContainsScheduledTasks", CONTAINS_SCHEDULED_TASKS)) if found]
 
 
 def cluster_status(
@@ -133,8 +147,8 @@ def cluster_status(
     if problems or any(c.get("type") == "Degraded" for c in previous.get("conditions") or []):
         wanted.append(Condition("Degraded", bool(problems), "InvalidParameter" if problems else "AsExpected",
                                 "InvalidParameterException: " + "; ".join(problems) if problems else ""))
-    if deleting and counts.services:
-        wanted.append(Condition("DeletionBlocked", True, "ClusterContainsServicesException", CONTAINS_SERVICES))
+    if deleting and (refusals := deletion_refusals(counts)):
+        wanted.append(Condition("DeletionBlocked", True, refusals[0][0], " ".join(m for _, m in refusals)))
     return {
         "observedGeneration": generation,
         "clusterName": body["metadata"]["name"],

@@ -16,6 +16,15 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def seconds_between(earlier: str, later: str) -> float:
+    """Seconds from one `now_iso` time to another (0 when either cannot be read)."""
+    try:
+        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # noqa: E731
+        return (parse(later) - parse(earlier)).total_seconds()
+    except ValueError:
+        return 0.0
+
+
 @dataclass(frozen=True)
 class Condition:
     type: str

@@ -68,6 +68,8 @@ KINDS: dict[str, tuple[str, bool]] = {
     "HorizontalPodAutoscaler": ("horizontalpodautoscalers", True),
     "ScalableTarget": ("scalabletargets", True),
     "ScalingPolicy": ("scalingpolicies", True),
+    "Task": ("tasks", True),
+    "ScheduledTask": ("scheduledtasks", True),
     "Lease": ("leases", True),
 }
 # Our own "Service" kind shares its name with the core one; the apiVersion tells them apart.

@@ -96,10 +96,8 @@ def _failure(cs: dict, ecs_name: str, kill_after: float | None) -> tuple[str | N
     waiting = (cs.get("state") or {}).get("waiting") or {}
     reason, message = waiting.get("reason", ""), waiting.get("message", "")
     last = (cs.get("lastState") or {}).get("terminated") or {}
-    if reason == "CreateContainerConfigError":
-        return f"ResourceInitializationError: unable to pull secrets or registry auth: {message}", False
-    if reason in _PULL_ERRORS:
-        return f"CannotPullContainerError: {message or reason}", False
+    if reason == "CreateContainerConfigError" or reason in _PULL_ERRORS:
+        return launch_error(waiting), False
     if reason in ("RunContainerError", "CreateContainerError") or last.get("reason") == "StartError":
         return f"CannotStartContainerError: {last.get('message') or message or reason}", False
     if last:
@@ -110,6 +108,17 @@ def _failure(cs: dict, ecs_name: str, kill_after: float | None) -> tuple[str | N
             return "Task failed container health checks", True
         return f"Essential container in task exited (container {ecs_name}, exit code {code})", False
     return None, False
+
+
+def launch_error(waiting: Mapping[str, Any]) -> str | None:
+    """ECS's words for a container that cannot be created (its `state.waiting`): an image that cannot be
+    pulled, a Secret that cannot be read; None for any other wait."""
+    reason, message = waiting.get("reason", ""), waiting.get("message", "")
+    if reason == "CreateContainerConfigError":
+        return f"ResourceInitializationError: unable to pull secrets or registry auth: {message}"
+    if reason in _PULL_ERRORS:
+        return f"CannotPullContainerError: {message or reason}"
+    return None
 
 
 def task_of(pod: Mapping[str, Any]) -> Task:
@@ -130,11 +139,9 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         name = cs.get("name", "")
         ecs_name = ecs_names.get(name, name)
         waiting = (cs.get("state") or {}).get("waiting") or {}
-        reason, message = waiting.get("reason", ""), waiting.get("message", "")
-        if reason == "CreateContainerConfigError":
-            launch = f"ResourceInitializationError: unable to pull secrets or registry auth: {message}"
-        elif reason in _PULL_ERRORS:
-            launch = f"CannotPullContainerError: {message or reason}"
+        reason = waiting.get("reason", "")
+        if reason == "CreateContainerConfigError" or reason in _PULL_ERRORS:
+            launch = launch_error(waiting)
         elif reason == "CrashLoopBackOff":
             launch = _failure(cs, ecs_name, probed.get(name))[0]
         restarts = cs.get("restartCount", 0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.capacity import Effective
@@ -19,6 +18,7 @@ from kube_ecs.reconcile import autoscaling, service_capacity
 from kube_ecs.reconcile import circuit_breaker as breaker
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
+from kube_ecs.reconcile.conditions import seconds_between
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
@@ -325,19 +325,11 @@ STUCK_SECONDS = 30
 def _relaunch_stuck(client: Client, namespace: str, tasks: list[Task], now: str) -> list[Event]:
     events = []
     for task in tasks:
-        if task.stuck_since is None or _seconds_between(task.stuck_since, now) < STUCK_SECONDS:
+        if task.stuck_since is None or seconds_between(task.stuck_since, now) < STUCK_SECONDS:
             continue
         if client.evict(namespace, task.name):
             events.append(Event(f"Stopped task {task.name}: {task.failure_reason}", "TaskStopped", True))
     return events
-
-
-def _seconds_between(earlier: str, later: str) -> float:
-    try:
-        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # noqa: E731
-        return (parse(later) - parse(earlier)).total_seconds()
-    except ValueError:
-        return 0.0
 
 
 def _apply_children(client: Client, manifests: list[dict], progress: _Pass) -> list[Ref]:

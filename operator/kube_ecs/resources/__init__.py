@@ -18,8 +18,9 @@ from kube_ecs.resources.ingress import build_ingress
 from kube_ecs.resources.pod_template import build_pod_template
 from kube_ecs.resources.service import build_service
 from kube_ecs.resources.service_account import build_service_account
+from kube_ecs.resources.task import build_task_pods
 
-__all__ = ["build_service_manifests"]
+__all__ = ["build_service_manifests", "build_task_manifests"]
 
 
 def build_service_manifests(
@@ -95,6 +96,12 @@ def _workloads(service: dict, service_name: str, template: dict, selector: dict[
         if several and target.provider else selector,
         template=capacity.place(template, target), service={**service, "desiredCount": target.replicas})
         for target in targets]
+
+
+def build_task_manifests(**kwargs: Any) -> list[dict]:
+    """[ServiceAccount?, Pod…] of a RunTask request (resources/task.py), the entry point the operator and
+    `kube-ecs convert --run-task` share."""
+    return [_detached(m) for m in build_task_pods(**kwargs)]
 
 
 def _detached(value: Any) -> Any:

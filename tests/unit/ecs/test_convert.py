@@ -66,6 +66,31 @@ def test_convert_manifests_with_a_service_file(capsys, monkeypatch, tmp_path):
     assert (code, out) == (2, "") and "service.desiredCount: The desired count cannot be negative." in err
 
 
+def test_convert_manifests_of_a_run_task_request(capsys, monkeypatch, tmp_path):
+    """The Pods the operator would make for a Task: one per task, never restarted, overrides applied."""
+    (tmp_path / "td.json").write_text(json.dumps(WEB))
+    (tmp_path / "run.json").write_text(json.dumps({"taskDefinition": "Web_App", "count": 2, "overrides": {
+        "containerOverrides": [{"name": "web", "command": ["echo", "hi"]}]}, "enableExecuteCommand": True}))
+    code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--run-task",
+                                               str(tmp_path / "run.json")])
+    pods = list(yaml.safe_load_all(out))
+    assert code == 0 and [p["kind"] for p in pods] == ["Pod", "Pod"]
+    assert len({p["metadata"]["name"] for p in pods}) == 2
+    assert all(p["spec"]["restartPolicy"] == "Never" and p["spec"]["containers"][0]["args"] == ["echo", "hi"]
+               for p in pods)
+    assert "warning: enableExecuteCommand: not supported on Kubernetes: ignored (use kubectl exec)" in err
+    (tmp_path / "bad.json").write_text(json.dumps({"taskDefinition": "Web_App", "overrides": {
+        "containerOverrides": [{"name": "ghost"}]}}))
+    code, out, err = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--run-task",
+                                               str(tmp_path / "bad.json")])
+    assert (code, out) == (2, "") and err.endswith(
+        "runTask.overrides.containerOverrides[0].name: Override for container named ghost is not a container in "
+        "the TaskDefinition.\n")
+    code, _, err = run(capsys, monkeypatch, ["convert", "--manifests", str(tmp_path / "td.json"), "--run-task",
+                                             str(tmp_path / "run.json"), "--service", str(tmp_path / "run.json")])
+    assert code == 1 and "cannot be used together" in err
+
+
 def test_bare_array_takes_its_family_from_the_file_name(capsys, monkeypatch, tmp_path):
     path = tmp_path / "my.app.json"
     path.write_text(json.dumps(WEB["containerDefinitions"]))

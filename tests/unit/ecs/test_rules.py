@@ -10,7 +10,7 @@ from kube_ecs import cli
 from kube_ecs.ecs import coverage, model, rules
 
 ROOTS = ("RegisterTaskDefinitionRequest", "CreateServiceRequest", "CreateClusterRequest",
-         "CreateCapacityProviderRequest")
+         "CreateCapacityProviderRequest", "RunTaskRequest")
 AUTOSCALING_ROOTS = ("RegisterScalableTargetRequest", "PutScalingPolicyRequest")
 
 
@@ -116,3 +116,14 @@ def test_coverage_markdown_has_a_table_row_per_member_grouped_by_root(capsys):
     assert len(rows) == len(coverage.table()) + len(model.read_only_members())
     assert [line[3:] for line in out.splitlines() if line.startswith("## ")][:len(coverage.ROOTS)] == list(coverage.ROOTS)
     assert all(line.count(" | ") == 2 for line in rows), "a | in a rule's text must be escaped"
+
+
+def test_coverage_lists_run_task_and_the_scheduled_task():
+    paths = {path: kind for path, kind, _ in coverage.table()}
+    assert paths["RunTaskRequest.count"] == rules.MAPPED
+    assert paths["RunTaskRequest.enableExecuteCommand"] == rules.REPORTED
+    assert paths["ContainerOverride.environmentFiles"] == rules.REJECTED
+    assert paths["RunTaskRequest.desiredStatus"] == rules.MAPPED  # kube-ecs's StopTask
+    assert paths["KubeEcsScheduledTask.scheduleExpression"] == rules.MAPPED
+    assert paths["KubeEcsScheduledTask.runTask"] == rules.MAPPED
+    assert not [path for path, kind, _ in coverage.table() if kind == "MISSING"]

@@ -22,6 +22,14 @@ def test_cluster_counts_from_indexes():
     assert clusters.counts("empty", {}, {}, {}) == clusters.Counts()
 
 
+def test_cluster_counts_take_standalone_tasks_and_what_holds_the_cluster():
+    # A standalone task's Pod has no service label: indexed under (namespace, "").
+    tasks = {("demo", ""): [task("t1"), task("t2", running=False), task("t3", terminating=True)]}
+    found = clusters.counts("demo", {}, tasks, {}, active_tasks={"demo": ["job"]},
+                            scheduled_tasks={"demo": ["nightly"], "other": ["x"]})
+    assert found == clusters.Counts(running=1, pending=1, tasks=1, scheduled=1)
+
+
 def test_service_key_matches_the_service_label():
     assert wakers.service_key("demo", "cats") == ("demo", "cats")
     long = "a" * 70
@@ -85,7 +93,7 @@ def test_daemon_wait_ends_on_a_poke_a_stop_or_the_resync_interval():
 
     async def returns_within_a_second(action, timeout=30.0):
         waker, stopper = asyncio.Event(), DaemonStopper()
-        wait = asyncio.create_task(services._poked_or_stopped(waker, stopper.async_waiter, timeout))
+        wait = asyncio.create_task(wakers.poked_or_stopped(waker, stopper.async_waiter, timeout))
         await asyncio.sleep(0.05)
         action(waker, stopper)
         await asyncio.wait_for(wait, timeout=1)
@@ -133,6 +141,20 @@ def test_container_instance_indexes_keep_ec2_nodes_and_bound_pods():
 
 
 def test_a_poke_after_a_quiet_spell_is_acted_on_at_once_and_a_burst_is_debounced():
-    assert services.debounce(passed=10.0, now=10.1) == pytest.approx(services.DEBOUNCE_SECONDS - 0.1)
-    assert services.debounce(passed=10.0, now=10.0 + services.DEBOUNCE_SECONDS) == 0
-    assert services.debounce(passed=10.0, now=70.0) == 0
+    assert wakers.debounce(passed=10.0, now=10.1) == pytest.approx(wakers.DEBOUNCE_SECONDS - 0.1)
+    assert wakers.debounce(passed=10.0, now=10.0 + wakers.DEBOUNCE_SECONDS) == 0
+    assert wakers.debounce(passed=10.0, now=70.0) == 0
+
+
+def test_task_daemons_have_their_own_keys_and_are_not_counted_as_service_daemons():
+    async def check() -> None:
+        service = wakers.register(wakers.service_key("demo", "job"))
+        task = wakers.register(wakers.object_key("task", "demo", "job"))
+        try:
+            assert wakers.object_key("task", "demo", "job") != wakers.service_key("demo", "job")
+            assert list(wakers.service_wakers().values()) == [service]
+        finally:
+            wakers.unregister(wakers.service_key("demo", "job"), service)
+            wakers.unregister(wakers.object_key("task", "demo", "job"), task)
+
+    asyncio.run(check())

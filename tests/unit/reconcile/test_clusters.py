@@ -1,10 +1,13 @@
 from kube_ecs.reconcile.apply import HASH_ANNOTATION
 from kube_ecs.reconcile.clusters import (
     ADMITTED_FOR,
+    CONTAINS_SCHEDULED_TASKS,
     CONTAINS_SERVICES,
+    CONTAINS_TASKS,
     Counts,
     NamespaceState,
     cluster_status,
+    deletion_refusals,
     ensure_namespace,
     namespace_at_admission,
 )
@@ -105,6 +108,19 @@ def test_deletion_with_services_is_blocked():
     blocked = {c["type"]: c for c in status["conditions"]}["DeletionBlocked"]
     assert blocked["status"] == "True" and blocked["message"] == CONTAINS_SERVICES
     assert blocked["reason"] == "ClusterContainsServicesException"
+
+
+def test_deletion_with_active_tasks_or_scheduled_tasks_is_blocked():
+    status = cluster_status(body=cluster(), namespace=NamespaceState("demo", True), counts=Counts(tasks=2),
+                            deleting=True, now="t")
+    blocked = {c["type"]: c for c in status["conditions"]}["DeletionBlocked"]
+    assert (blocked["reason"], blocked["message"]) == ("ClusterContainsTasksException", CONTAINS_TASKS)
+    status = cluster_status(body=cluster(), namespace=NamespaceState("demo", True),
+                            counts=Counts(services=1, scheduled=1), deleting=True, now="t")
+    blocked = {c["type"]: c for c in status["conditions"]}["DeletionBlocked"]
+    assert blocked["reason"] == "ClusterContainsServicesException"
+    assert blocked["message"] == f"{CONTAINS_SERVICES} {CONTAINS_SCHEDULED_TASKS}"
+    assert deletion_refusals(Counts(running=3)) == []  # tasks of no Task object (a Service's) count as Services
 
 
 def test_counts_refresh_keeps_namespace_state():

@@ -1,0 +1,112 @@
+"""Tasks (RunTask requests): one Kopf daemon per Task, poked by its own spec changes (StopTask) and by
+its Pods' events, as a Service's daemon is (docs/design.md). Stopped Tasks keep their daemon: it has
+nothing to write, and deletes the Task once its ttlSecondsAfterStopped has passed."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+from kubernetes.client.exceptions import ApiException
+
+from kube_ecs import API_VERSION, metrics
+from kube_ecs.handlers import common, wakers
+from kube_ecs.reconcile import revisions as rev
+from kube_ecs.reconcile.conditions import now_iso
+from kube_ecs.reconcile.events import Event
+from kube_ecs.reconcile.kube import api_error_message
+from kube_ecs.reconcile.tasks import reconcile_task, task_ref
+from kube_ecs.resources import names
+from kube_ecs.resources.task import TASK_LABEL
+
+log = logging.getLogger(__name__)
+
+RESYNC_SECONDS = 60.0
+RETRY_SECONDS = 5.0
+KIND = "task"
+
+
+class _State:
+    """The status a daemon wrote last (the watch may not have delivered it yet) and the last error said."""
+
+    def __init__(self) -> None:
+        self.status: dict | None = None
+        self.error: str | None = None
+
+
+@metrics.reconciled("Task")
+def _reconcile_once(body: dict, state: _State, *, pods: dict[str, dict], clusters: dict[str, str],
+                    revisions: list[rev.Revision], cluster_specs: dict[str, dict], providers: dict[str, dict],
+                    levels: dict[str, str]) -> bool:
+    """One pass, in a worker thread. False when it failed and should be retried soon."""
+    previous = state.status if state.status is not None else body.get("status")
+    body = {**body, "status": previous}
+    meta_ = body["metadata"]
+    try:
+        outcome = reconcile_task(common.client(), body, pods=pods, clusters=clusters,
+                                 revisions_of=lambda family: revisions, now=now_iso(), cluster_specs=cluster_specs,
+                                 providers=providers, levels=levels)
+        common.write_status(task_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
+    except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
+        message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
+            else f"Reconcile failed: {e!r}"
+        log.exception("Task %s/%s: %s", meta_["namespace"], meta_["name"], message)
+        if message != state.error:  # said once, not at every retry
+            state.error = message
+            common.post(body, [Event(message, "ReconcileError", True)])
+        return False
+    state.status, state.error = outcome.status, None
+    common.post(body, outcome.events)
+    return True
+
+
+def family_of(spec: Mapping[str, Any]) -> str:
+    try:
+        return rev.parse_reference(str(spec.get("taskDefinition", ""))).family
+    except rev.BadReference:
+        return ""
+
+
+# The backoff is the time a stopping daemon gets to finish its pass before Kopf cancels it.
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.daemon(API_VERSION, "tasks", cancellation_backoff=wakers.DEBOUNCE_SECONDS + 5.0,  # type: ignore[arg-type]
+             cancellation_timeout=5.0)
+async def task_daemon(body: kopf.Body, namespace: str | None, name: str, stopped: kopf.DaemonStopped,
+                      pods_by_task: kopf.Index, clusters_by_namespace: kopf.Index, revisions_by_family: kopf.Index,
+                      cluster_specs: kopf.Index, capacity_providers: kopf.Index, cluster_pod_security: kopf.Index,
+                      **_) -> None:
+    assert namespace is not None  # Tasks are namespaced
+    state = _State()
+
+    async def one_pass() -> float:
+        # Snapshots are taken here, in the event loop that updates the indexes.
+        snapshot = copy.deepcopy(dict(body))
+        pods = {p["metadata"]["name"]: copy.deepcopy(p)
+                for p in pods_by_task.get((namespace, names.label_value(name)), [])}
+        ok = await asyncio.to_thread(
+            _reconcile_once, snapshot, state, pods=pods, clusters=common.values(clusters_by_namespace),
+            revisions=list(revisions_by_family.get(family_of(snapshot.get("spec") or {}), [])),
+            cluster_specs=copy.deepcopy(common.values(cluster_specs)),
+            providers=copy.deepcopy(common.values(capacity_providers)),
+            levels=common.values(cluster_pod_security))
+        # Not launched yet: its task definition or Cluster may be on the way (applied in the same file).
+        launched = bool((state.status or {}).get("tasks"))
+        return RESYNC_SECONDS if ok and launched else RETRY_SECONDS
+
+    await wakers.run_daemon(wakers.object_key(KIND, namespace, name), stopped, one_pass)
+
+
+@kopf.on.event(API_VERSION, "tasks", when=common.spec_ahead_of_status, id="poke-task")
+async def task_changed(namespace: str | None, name: str, **_) -> None:
+    assert namespace is not None  # Tasks are namespaced
+    wakers.poke(wakers.object_key(KIND, namespace, name))
+
+
+@kopf.on.event("v1", "pods", labels={TASK_LABEL: kopf.PRESENT}, id="poke-task-of-pod")
+async def task_pod_changed(namespace: str | None, labels: kopf.Labels, **_) -> None:
+    assert namespace is not None  # Pods are namespaced
+    wakers.poke(wakers.object_key(KIND, namespace, labels[TASK_LABEL]))

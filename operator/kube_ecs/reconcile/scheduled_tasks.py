@@ -1,0 +1,139 @@
+"""Reconcile one ScheduledTask (an EventBridge schedule with an ECS target, docs/tasks.md): fire the run
+that is due, as a Task owned by the ScheduledTask, list the last runs in status and delete the stopped
+runs beyond the history limit.
+
+The operator fires every schedule itself (no CronJob, docs/decisions.md): the run due is the latest fire
+time after the last one fired and no later than now; one more than MISSED_SECONDS late (the operator was
+down) is skipped, as EventBridge does not catch up either. A run's Task is named after its fire time,
+so a pass repeated (a failover, a retry) finds it instead of running it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kube_ecs import API_VERSION, GROUP
+from kube_ecs.ecs import schedule
+from kube_ecs.reconcile import task_lifecycle as life
+from kube_ecs.reconcile.conditions import Condition, condition_events, merge
+from kube_ecs.reconcile.events import Event
+from kube_ecs.reconcile.kube import Client, Conflict, Ref
+from kube_ecs.reconcile.outcome import Outcome, owner_of
+from kube_ecs.resources import meta, names
+
+SCHEDULED_TASK_LABEL = f"{GROUP}/scheduled-task"
+SCHEDULED_AT_ANNOTATION = f"{GROUP}/scheduled-at"
+MISSED_SECONDS = 60
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_ISO)
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, _ISO).replace(tzinfo=UTC)
+
+
+def run_of(body: Mapping[str, Any]) -> dict:
+    """A run (Task) as the ScheduledTask's status lists it: when it was due, its state and outcome."""
+    status = body.get("status") or {}
+    tasks = status.get("tasks") or []
+    exits = {c["name"]: c["exitCode"] for t in tasks for c in t.get("containers", []) if "exitCode" in c}
+    run = {"taskName": body["metadata"]["name"],
+           "scheduledAt": (body["metadata"].get("annotations") or {}).get(SCHEDULED_AT_ANNOTATION, ""),
+           "lastStatus": status.get("lastStatus", life.PROVISIONING)}
+    if status.get("stopCode"):
+        run["stopCode"] = status["stopCode"]
+    if reasons := sorted({t["stoppedReason"] for t in tasks if t.get("stoppedReason")}):
+        run["stoppedReason"] = "; ".join(reasons)
+    if exits:
+        run["exitCodes"] = exits
+    refused = next((c for c in status.get("conditions") or [] if c.get("type") == "Accepted"
+                    and c.get("status") == "False"), None)
+    if refused:
+        run["stoppedReason"] = refused.get("message", "")
+    return run
+
+
+def _active(run: dict) -> bool:
+    return run["lastStatus"] != life.STOPPED and "stoppedReason" not in run
+
+
+def run_manifest(body: Mapping[str, Any], run_task: dict, due: datetime) -> dict:
+    """The Task of the run due at `due`: the schedule's RunTask request, startedBy `events-rule/<name>` as
+    EventBridge starts tasks (unless the request names its own)."""
+    name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
+    labels = {"app.kubernetes.io/managed-by": meta.MANAGED_BY, SCHEDULED_TASK_LABEL: names.label_value(name)}
+    return {"apiVersion": API_VERSION, "kind": "Task",
+            "metadata": meta.object_meta(names.dns_label(f"{name}-{int(due.timestamp())}"), namespace=namespace,
+                                         labels=labels, annotations={SCHEDULED_AT_ANNOTATION: iso(due)},
+                                         owner=owner_of(dict(body))),
+            "spec": {"startedBy": f"events-rule/{names.dns_label(name)}", **run_task}}
+
+
+def _due(expression: schedule.Schedule, tz: Any, *, last: datetime | None, created: datetime,
+         now: datetime) -> datetime | None:
+    """The fire time to run now: the latest one after `last` (default the creation) that is not in the
+    future and at most MISSED_SECONDS old; None when there is none."""
+    after = max(last or created, now - timedelta(seconds=MISSED_SECONDS + 1))
+    due = None
+    while (candidate := schedule.next_fire(expression, after, anchor=created, tz=tz)) is not None and candidate <= now:
+        due, after = candidate, candidate
+    return due
+
+
+def reconcile_scheduled_task(client: Client, body: dict, *, runs: list[dict], now: datetime) -> tuple[Outcome, float]:
+    """One pass: (the outcome, the seconds until the next fire time, or a minute when there is none)."""
+    meta_ = body["metadata"]
+    namespace = meta_["namespace"]
+    previous = body.get("status") or {}
+    generation = meta_.get("generation", 0)
+    spec, problems, _ = schedule.check_scheduled_task(dict(body.get("spec") or {}))
+    events: list[Event] = []
+    status: dict = {"observedGeneration": generation}
+    wait = 60.0
+    if spec is None:
+        message = "ValidationException: " + "; ".join(map(str, problems))
+        wanted = [Condition("Ready", False, "InvalidParameter", message)]
+    else:
+        expression = schedule.parse(spec["scheduleExpression"])
+        tz = schedule.zone(spec.get("scheduleExpressionTimezone"))
+        enabled = spec.get("state", "ENABLED") == "ENABLED"
+        last = parse_iso(previous["lastScheduledAt"]) if previous.get("lastScheduledAt") else None
+        created = parse_iso(meta_["creationTimestamp"]) if meta_.get("creationTimestamp") else now
+        if enabled and (due := _due(expression, tz, last=last, created=created, now=now)) is not None:
+            manifest = run_manifest(body, spec["runTask"], due)
+            with contextlib.suppress(Conflict):  # fired by a pass that could not record it
+                client.create(manifest)
+                events.append(Event(f"Started run {manifest['metadata']['name']} due at {iso(due)}.", "RunStarted"))
+            last = due
+        upcoming = schedule.next_fire(expression, max(now, last or now), anchor=created, tz=tz) if enabled else None
+        if upcoming is not None:
+            wait = min(wait, max(0.5, (upcoming - now).total_seconds()))
+        status.update(state=spec.get("state", "ENABLED"), scheduleExpression=spec["scheduleExpression"],
+                      **({"lastScheduledAt": iso(last)} if last else {}),
+                      **({"nextScheduledAt": iso(upcoming)} if upcoming else {}))
+        kept = _prune(client, namespace, runs, spec.get("runsHistoryLimit", schedule.DEFAULT_HISTORY))
+        status.update(runs=kept, activeRuns=sum(_active(r) for r in kept))
+        wanted = [Condition("Ready", True, "Scheduled" if enabled else "Disabled",
+                            f"Next run at {iso(upcoming)}." if upcoming else
+                            ("DISABLED: no runs are started." if not enabled else "No fire time left."))]
+    status["conditions"] = merge(previous.get("conditions"), wanted, generation=generation, now=iso(now))
+    events += condition_events(previous.get("conditions"), status["conditions"])
+    return Outcome(status, events), wait
+
+
+def _prune(client: Client, namespace: str, runs: list[dict], limit: int) -> list[dict]:
+    """The newest `limit` runs, newest first; older stopped ones are deleted (running ones stay, listed too)."""
+    ordered = sorted(runs, key=lambda r: (r["scheduledAt"], r["taskName"]), reverse=True)
+    kept = ordered[:limit]
+    for run in ordered[limit:]:
+        if _active(run):
+            kept.append(run)
+        else:
+            client.delete(Ref(API_VERSION, "Task", run["taskName"], namespace))
+    return kept
