@@ -22,7 +22,8 @@ docker_build --build-arg BASE="$BASE_IMAGE" -t kube-ecs/operator:dev "$ctx"
 image_id=$(docker image inspect -f '{{.Id}}' kube-ecs/operator:dev)
 IMAGE=kube-ecs/operator:${image_id:7:12}
 docker tag kube-ecs/operator:dev "$IMAGE"
-kind_load "$IMAGE"
+# Only the control plane runs the operator (manifests/operator/deployment.yaml's nodeSelector).
+kind_load "$IMAGE" "$CLUSTER-control-plane"
 
 log "CRDs: applying crds/"
 apply_crds kc

@@ -75,11 +75,12 @@ apply_crds() { # kubectl command: kc, or kubectl for the current context
 
 # `kind load docker-image` into the nodes that lack this very image (kind's own check needs crictl,
 # which the offline node lacks): the loaded image ID is recorded on each node.
-kind_load() { # image
-  local id mark node missing=()
+kind_load() { # image [node...]: onto the given nodes (default: every node) that lack it
+  local id mark node missing=() nodes=("${@:2}")
   id=$(docker image inspect -f '{{.Id}}' "$1")
   mark=/var/lib/kube-ecs-loaded/$(tr '/:' '__' <<<"$1")
-  for node in $(kind get nodes --name "$CLUSTER"); do
+  [ ${#nodes[@]} -gt 0 ] || mapfile -t nodes < <(kind get nodes --name "$CLUSTER")
+  for node in "${nodes[@]}"; do
     [ "$(docker exec "$node" cat "$mark" 2>/dev/null)" = "$id" ] || missing+=("$node")
   done
   [ ${#missing[@]} -gt 0 ] || return 0
