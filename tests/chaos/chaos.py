@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
+import datetime
 import json
 import random
 import re
@@ -158,14 +159,26 @@ def scenario_node(node: str = "kube-ecs-worker") -> None:
     try:
         app.wait_ready()
         start = time.monotonic()
+        # Whole seconds, as the API's timestamps: a heartbeat or a container start at or after it is new.
+        restarted = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         subprocess.run(["docker", "restart", node], check=True, capture_output=True, timeout=120)
 
-        def node_ready() -> bool:
-            obj = get("node", node)
-            return condition(obj, "Ready").get("status") == "True"
+        def since_restart(stamp: str | None) -> bool:
+            return bool(stamp) and datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) >= restarted
 
-        node_back = wait(f"node {node} Ready", node_ready, 300, every=1.0)
-        time.sleep(5)  # the node's pods are reported again
+        def node_ready() -> bool:
+            # The condition alone still says Ready until the node controller notices the silence (40 s):
+            # Ready with a heartbeat of the restarted kubelet is the node back.
+            ready = condition(get("node", node), "Ready")
+            return ready.get("status") == "True" and since_restart(ready.get("lastHeartbeatTime"))
+
+        def tasks_restarted() -> bool:
+            pods = [p for p in listed("pods", app.namespace) if (p.get("spec") or {}).get("nodeName") == node]
+            return all(since_restart(((c.get("state") or {}).get("running") or {}).get("startedAt"))
+                       for p in pods for c in (p.get("status") or {}).get("containerStatuses") or [{}])
+
+        node_back = wait(f"node {node} Ready after its restart", node_ready, 300, every=1.0)
+        wait(f"the tasks on {node} running again", tasks_restarted, 300, every=1.0)
         wait(f"Service {app.name} Ready", lambda: app.ready() is not None, 300, every=1.0)
         bar(True, f"node container {node} restarted: node Ready after {node_back:.0f}s, "
                   f"the Service Ready again {time.monotonic() - start:.0f}s after the restart")
