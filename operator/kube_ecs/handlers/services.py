@@ -46,6 +46,7 @@ class _State:
         self.known_tasks: set[str] | None = None
         self.status: dict | None = None
         self.pruned: object = None
+        self.wake_in: float | None = None
 
 
 @metrics.reconciled("Service")
@@ -78,6 +79,7 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
             log.exception("Service %s/%s: cannot write status", meta_["namespace"], meta_["name"])
         return False
     state.known_tasks, state.status, state.pruned = outcome.known_tasks, outcome.status, outcome.prune_key
+    state.wake_in = outcome.wake_in
     common.post(body, outcome.events)
     return True
 
@@ -123,7 +125,8 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
                 autoscaled=frozenset(hpas_by_service.get(key, [])),
             )
             passed = asyncio.get_running_loop().time()
-            await _poked_or_stopped(waker, stopped, RESYNC_SECONDS if ok else RETRY_SECONDS)
+            await _poked_or_stopped(waker, stopped, min(RESYNC_SECONDS, state.wake_in or RESYNC_SECONDS) if ok
+                                    else RETRY_SECONDS)
             await asyncio.sleep(debounce(passed, asyncio.get_running_loop().time()))
     finally:
         wakers.unregister(key, waker)
