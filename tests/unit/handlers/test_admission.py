@@ -210,3 +210,12 @@ def test_a_task_definition_only_privileged_clusters_run_is_admitted_with_a_warni
     warnings: list[str] = []
     assert refusal(admission.validate_task_definition, taskdef(TAKEOVER, "agent"), warnings=warnings) is None
     assert any(w.startswith("Pod Security: ") and "containerDefinitions[0].privileged" in w for w in warnings)
+
+
+def test_a_weighted_strategy_is_refused_at_admission_naming_the_field():
+    message = refusal(admission.validate_service, service({"taskDefinition": "web", "deploymentConfiguration": {
+        "strategy": "CANARY"}}))
+    assert message and "deploymentConfiguration.strategy: CANARY is not supported" in message
+    assert "Allowed: ROLLING or BLUE_GREEN" in message
+    assert refusal(admission.validate_service, service({"taskDefinition": "web", "deploymentConfiguration": {
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}})) is None
