@@ -79,12 +79,21 @@ def messages(app: App) -> list[str]:
     return [e["message"] for e in app.status().get("events") or []]
 
 
-def started(app: App) -> str:
-    """Blue on revision 1, serving: its deployment id."""
+def started(app: App) -> tuple[str, set[str]]:
+    """Blue on revision 1, serving: its deployment id and its tasks."""
     app.create()
     status = wait_for("revision 1 stable", lambda: stable(app, 1), timeout=180)
     assert colour(http_get(app.host)) == "blue" or "blue" in wait_http_ok(app.host)
-    return status["deployments"][0]["id"]
+    blue = status["deployments"][0]["id"]
+    return blue, {p["metadata"]["name"] for p in tasks_of(app, blue)}
+
+
+def deploy_green(app: App, command: str) -> float:
+    """Revision 2, CATS=green, running `command`: the wall-clock time it was applied."""
+    container(app).update(environment=[{"name": "CATS", "value": "green"}], entryPoint=["sh", "-c", command])
+    applied = time.time()
+    register(app, 2)
+    return applied
 
 
 def until_production_serves(app: App, wanted: str, timeout: float) -> tuple[float, list[tuple[float, str, str]]]:
@@ -104,12 +113,8 @@ def until_production_serves(app: App, wanted: str, timeout: float) -> tuple[floa
 
 @pytest.mark.serial  # it times the switch
 def test_traffic_switches_only_after_green_is_healthy_and_blue_stays_for_the_bake(app: App, record_property):
-    blue = started(app)
-    blue_tasks = {p["metadata"]["name"] for p in tasks_of(app, blue)}
-    container(app).update(environment=[{"name": "CATS", "value": "green"}],
-                          entryPoint=["sh", "-c", "sleep 8; exec /cats"])
-    applied = time.time()
-    register(app, 2)
+    blue, blue_tasks = started(app)
+    applied = deploy_green(app, "sleep 8; exec /cats")
     switched, samples = until_production_serves(app, "green", timeout=180)
     to_switch = switched - applied
     before = [s for s in samples if s[0] < switched]
@@ -150,11 +155,8 @@ def test_traffic_switches_only_after_green_is_healthy_and_blue_stays_for_the_bak
 
 @pytest.mark.serial  # it times the rollback
 def test_green_failing_during_the_bake_switches_production_back_to_blue(app: App, record_property):
-    blue = started(app)
-    blue_tasks = {p["metadata"]["name"] for p in tasks_of(app, blue)}
-    container(app).update(environment=[{"name": "CATS", "value": "green"}],
-                          entryPoint=["sh", "-c", "/cats & sleep 25; exit 1"])
-    register(app, 2)
+    blue, blue_tasks = started(app)
+    deploy_green(app, "/cats & sleep 25; exit 1")
     until_production_serves(app, "green", timeout=180)
     green = app.status()["rollout"]["blueGreen"]["green"]["id"]
     back, samples = until_production_serves(app, "blue", timeout=120)
