@@ -268,7 +268,7 @@ _NESTED_SERVICE = {
     "DeploymentConfiguration.bakeTimeInMinutes": _m("BLUE_GREEN: blue is kept this long after the production switch; "
                                                     "a green task failing meanwhile switches back to blue"),
     "DeploymentConfiguration.lifecycleHooks": _r("lifecycle hooks (Lambda, PAUSE) are not run: their stages pass at "
-                                                 "once, status.rollout.blueGreen.lifecycleStage says where a "
+                                                 "once, status.rollout.blueGreen.green.lifecycleStage says where a "
                                                  "blue/green deployment is"),
     "DeploymentConfiguration.linearConfiguration": _r("rollouts are always rolling updates"),
     "DeploymentConfiguration.canaryConfiguration": _r("rollouts are always rolling updates"),
