@@ -158,26 +158,6 @@ def test_a_green_failure_during_the_bake_switches_back_to_blue(green_up):
     assert template(client) == (blue, "1") and production(client) == deployment_label(blue)
 
 
-def test_the_circuit_breaker_rolling_green_back_returns_to_blues_own_deployment():
-    client = FakeClient()
-    first = run(client, body(1), T0)
-    blue = first.status["rollout"]["current"]["id"]
-    again = run(client, body(1, completed(first.status)), T0, running(blue))
-    breaker = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 2,
-               "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
-    b = body(2, again.status, generation=2)
-    b["spec"]["deploymentConfiguration"] = breaker
-    outcome = run(client, b, T0, running(blue))
-    green = outcome.status["rollout"]["current"]["id"]
-    crashing = [Task(name=f"g-{i}", revision="2", template_hash=None, running=False, terminating=False, restarts=1,
-                     deployment_id=green, failures=1, failure_reason="CannotStartContainerError: x") for i in range(3)]
-    b = body(2, outcome.status, generation=2)
-    b["spec"]["deploymentConfiguration"] = breaker
-    outcome = run(client, b, T1, running(blue) + crashing)
-    assert template(client) == (blue, "1") and production(client) == deployment_label(blue)
-    assert outcome.status["rollout"]["failed"]["id"] == green
-
-
 def test_a_second_pass_writes_nothing(green_up):
     client, outcome, blue, _ = green_up
     client.writes.clear()
@@ -195,3 +175,28 @@ def test_turning_blue_green_off_drops_its_state_and_labels():
     labels = obj(client, "Deployment", "web")["spec"]["template"]["metadata"]["labels"]
     assert DEPLOYMENT_LABEL not in labels and DEPLOYMENT_LABEL not in obj(client, "Service", "web")["spec"]["selector"]
     assert outcome.status["rollout"]["current"]["id"] != first.status["rollout"]["current"]["id"]
+
+
+
+@pytest.mark.parametrize("rollback", [True, False])
+def test_the_circuit_breaker_before_the_switch_keeps_production_on_blue(rollback):
+    """With rollback: blue's own deployment is current again. Without: green is stopped (paused) beside blue."""
+    client = FakeClient()
+    first = run(client, body(1), T0)
+    blue = first.status["rollout"]["current"]["id"]
+    status = run(client, body(1, completed(first.status)), T0, running(blue)).status
+    crashing: list[Task] = []
+    for now in (T0, T1):
+        b = body(2, status, generation=2)
+        b["spec"]["deploymentConfiguration"] = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 2,
+                                                "deploymentCircuitBreaker": {"enable": True, "rollback": rollback}}
+        status = run(client, b, now, running(blue) + crashing).status
+        green = status["rollout"]["failed"]["id"] if crashing else status["rollout"]["current"]["id"]
+        crashing = [Task(name=f"g-{i}", revision="2", template_hash=None, running=False, terminating=False,
+                         restarts=1, deployment_id=green, failures=1, failure_reason="CannotStartContainerError: x")
+                    for i in range(3)]
+    spec = obj(client, "Deployment", "web")["spec"]
+    assert production(client) == deployment_label(blue) and spec["minReadySeconds"] == 0
+    assert template(client) == ((blue, "1") if rollback else (green, "2"))
+    assert spec.get("paused", False) is not rollback
+    assert obj(client, "Ingress", "web-test") is None and status["rollout"][bg.STATE]["green"] is None
