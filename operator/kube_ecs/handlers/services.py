@@ -125,8 +125,8 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
                 autoscaled=frozenset(hpas_by_service.get(key, [])),
             )
             passed = asyncio.get_running_loop().time()
-            await _poked_or_stopped(waker, stopped, min(RESYNC_SECONDS, state.wake_in or RESYNC_SECONDS) if ok
-                                    else RETRY_SECONDS)
+            wait = RESYNC_SECONDS if state.wake_in is None else min(RESYNC_SECONDS, state.wake_in)
+            await _poked_or_stopped(waker, stopped, wait if ok else RETRY_SECONDS)
             await asyncio.sleep(debounce(passed, asyncio.get_running_loop().time()))
     finally:
         wakers.unregister(key, waker)
