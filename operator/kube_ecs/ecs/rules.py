@@ -241,7 +241,8 @@ _NESTED_SERVICE = {
     "LoadBalancer.loadBalancerName": _r("recorded: the Ingress routes to the Service port"),
     "LoadBalancer.containerName": _m("the container whose port is served"),
     "LoadBalancer.containerPort": _m("Service port and Ingress backend port"),
-    "LoadBalancer.advancedConfiguration": _r("blue/green listener rules are not implemented"),
+    "LoadBalancer.advancedConfiguration": _r("ELB target groups and listener rules: a BLUE_GREEN test route is the "
+                                             "Ingress host test.<host> (docs/rollouts.md)"),
     "LoadBalancer.ingress": _m("kube-ecs extension: Ingress rule host and path"),
     "KubeEcsIngress.host": _m("Ingress rule host (default: any host)"),
     "KubeEcsIngress.path": _m("Ingress path prefix (default /)"),
@@ -261,10 +262,14 @@ _NESTED_SERVICE = {
     "DeploymentConfiguration.maximumPercent": _m("maxSurge = floor(desired·max/100) − desired"),
     "DeploymentConfiguration.minimumHealthyPercent": _m("maxUnavailable = desired − ceil(desired·min/100)"),
     "DeploymentConfiguration.alarms": _r("CloudWatch alarms do not exist on Kubernetes"),
-    "DeploymentConfiguration.strategy": _m("ROLLING (the default): a Kubernetes rolling update; BLUE_GREEN, "
-                                           "LINEAR and CANARY refused (docs/rollouts.md)"),
-    "DeploymentConfiguration.bakeTimeInMinutes": _r("rollouts are always rolling updates"),
-    "DeploymentConfiguration.lifecycleHooks": _r("deployment lifecycle hooks are not implemented"),
+    "DeploymentConfiguration.strategy": _m("ROLLING (the default): a Kubernetes rolling update; BLUE_GREEN: green "
+                                           "beside blue, test Ingress host test.<host>, production switched once "
+                                           "green is healthy; LINEAR and CANARY refused (docs/rollouts.md)"),
+    "DeploymentConfiguration.bakeTimeInMinutes": _m("BLUE_GREEN: blue is kept this long after the production switch; "
+                                                    "a green task failing meanwhile switches back to blue"),
+    "DeploymentConfiguration.lifecycleHooks": _r("lifecycle hooks (Lambda, PAUSE) are not run: their stages pass at "
+                                                 "once, status.rollout.blueGreen.green.lifecycleStage says where a "
+                                                 "blue/green deployment is"),
     "DeploymentConfiguration.linearConfiguration": _r("rollouts are always rolling updates"),
     "DeploymentConfiguration.canaryConfiguration": _r("rollouts are always rolling updates"),
     "DeploymentConfiguration.earlySuccessCriteria": _r("rollouts are always rolling updates"),

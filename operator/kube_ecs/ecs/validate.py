@@ -399,9 +399,7 @@ def validate_service(spec: dict) -> list[Problem]:
     if minimum is not None and not 0 <= minimum <= 100:
         problems.append(Problem("deploymentConfiguration.minimumHealthyPercent",
                                 "minimumHealthyPercent must be between 0 and 100."))
-    strategy = config.get("strategy", "ROLLING")
-    if strategy in _STRATEGIES_REFUSED:
-        problems.append(Problem("deploymentConfiguration.strategy", _STRATEGIES_REFUSED[strategy]))
+    problems += _strategy(config, daemon)
     if spec.get("healthCheckGracePeriodSeconds", 0) < 0:
         problems.append(Problem("healthCheckGracePeriodSeconds", "The health check grace period cannot be negative."))
     for i, balancer in enumerate(spec.get("loadBalancers", [])):
@@ -419,15 +417,33 @@ def validate_service(spec: dict) -> list[Problem]:
     return problems + tag_problems(spec) + rejected_problems(spec, model.SERVICE)
 
 
-# Deployment strategies other than ROLLING, and why (docs/rollouts.md).
-_STRATEGIES_REFUSED = {
-    "LINEAR": "LINEAR deployments shift traffic by weight, which the Kubernetes Ingress API cannot express "
-              "(Traefik weights traffic only through its own CRDs); use ROLLING.",
-    "CANARY": "CANARY deployments shift traffic by weight, which the Kubernetes Ingress API cannot express "
-              "(Traefik weights traffic only through its own CRDs); use ROLLING.",
-    "BLUE_GREEN": "BLUE_GREEN deployments are not implemented yet; use ROLLING (with deploymentCircuitBreaker "
-                  "for automatic rollback).",
-}
+# Strategies that shift traffic by weight: the cluster's Traefik runs its Kubernetes Ingress provider, which
+# cannot weight backends (only its kubernetescrd provider's TraefikService can, docs/decisions.md).
+_WEIGHTED = ("LINEAR", "CANARY")
+BAKE_MINUTES = (0, 1440)
+
+
+def _strategy(config: dict, daemon: bool) -> list[Problem]:
+    """What kube-ecs refuses of deploymentConfiguration.strategy and its blue/green members (docs/rollouts.md)."""
+    strategy = config.get("strategy", "ROLLING")
+    where = "deploymentConfiguration.strategy"
+    if strategy in _WEIGHTED:
+        return [Problem(where, f"{strategy} is not supported: it shifts traffic by weight, which the cluster's "
+                               f"ingress (Traefik's Kubernetes Ingress provider) cannot do. Allowed: ROLLING or "
+                               f"BLUE_GREEN.")]
+    if strategy != "BLUE_GREEN":
+        return []
+    if daemon:
+        return [Problem(where, "BLUE_GREEN needs the REPLICA scheduling strategy: a DAEMON service runs one task "
+                               "per instance and cannot run blue and green side by side. Allowed: ROLLING.")]
+    bake = config.get("bakeTimeInMinutes")
+    if bake is None:
+        return [Problem("deploymentConfiguration.bakeTimeInMinutes", "You must provide bakeTimeInMinutes when you "
+                                                                     "use the BLUE_GREEN deployment strategy.")]
+    if not BAKE_MINUTES[0] <= bake <= BAKE_MINUTES[1]:
+        return [Problem("deploymentConfiguration.bakeTimeInMinutes",
+                        f"bakeTimeInMinutes must be between {BAKE_MINUTES[0]} and {BAKE_MINUTES[1]}.")]
+    return []
 
 
 def validate_service_task(service: dict, taskdef: dict) -> list[Problem]:

@@ -45,6 +45,7 @@ class _State:
         self.known_tasks: set[str] | None = None
         self.status: dict | None = None
         self.pruned: object = None
+        self.wake_in: float | None = None
 
 
 @metrics.reconciled("Service")
@@ -77,6 +78,7 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
             log.exception("Service %s/%s: cannot write status", meta_["namespace"], meta_["name"])
         return False
     state.known_tasks, state.status, state.pruned = outcome.known_tasks, outcome.status, outcome.prune_key
+    state.wake_in = outcome.wake_in
     common.post(body, outcome.events)
     return True
 
@@ -108,7 +110,10 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
             levels=common.values(cluster_pod_security),
             autoscaled=frozenset(hpas_by_service.get(key, [])),
         )
-        return RESYNC_SECONDS if ok else RETRY_SECONDS
+        if not ok:
+            return RETRY_SECONDS
+        # A bake time that ends sooner than the resync wakes the daemon then (0: at once).
+        return RESYNC_SECONDS if state.wake_in is None else min(RESYNC_SECONDS, state.wake_in)
 
     await wakers.run_daemon(key, stopped, one_pass)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kube_ecs.reconcile.events import Event
 
@@ -12,17 +12,27 @@ from kube_ecs.reconcile.events import Event
 TROUBLE = frozenset({("Ready", "False"), ("Degraded", "True"), ("DeletionBlocked", "True")})
 
 
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(ISO)
 
 
 def seconds_between(earlier: str, later: str) -> float:
-    """Seconds from one `now_iso` time to another (0 when either cannot be read)."""
+    """Seconds from one of our timestamps to another (0 when one is unreadable)."""
     try:
-        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # noqa: E731
-        return (parse(later) - parse(earlier)).total_seconds()
+        return (datetime.strptime(later, ISO) - datetime.strptime(earlier, ISO)).total_seconds()
     except ValueError:
         return 0.0
+
+
+def shifted(when: str, seconds: float) -> str:
+    """Timestamp `when` plus `seconds` (`when` itself when unreadable)."""
+    try:
+        return (datetime.strptime(when, ISO) + timedelta(seconds=seconds)).strftime(ISO)
+    except ValueError:
+        return when
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     known_tasks: set[str] = field(default_factory=set)
     prune_key: object = None
+    # Seconds after which the next pass is due (a blue/green bake time ending); None: the usual resync.
+    wake_in: float | None = None
 
 
 def owner_of(body: dict) -> dict:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from kube_ecs.reconcile import circuit_breaker
+from kube_ecs.reconcile import blue_green, circuit_breaker
 from kube_ecs.reconcile.circuit_breaker import DEPLOYMENT_ID_ANNOTATION
 from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
 from kube_ecs.reconcile.events import Event
@@ -434,7 +434,8 @@ def _rolled_back(observed: Observed) -> str | None:
     failed, current = rollout.get("failed") or {}, rollout.get("current") or {}
     if not failed.get("rolledBackAs") or failed["rolledBackAs"] != current.get("id"):
         return None
-    return (f"deployment {failed.get('id')} ({failed.get('taskDefinition')}) failed: its tasks failed to start; "
+    return (f"deployment {failed.get('id')} ({failed.get('taskDefinition')}) failed: "
+            f"{failed.get('cause', 'its tasks failed to start')}; "
             f"rolled back to deployment {failed.get('rollbackTo')} ({current.get('taskDefinition')}).")
 
 
@@ -459,6 +460,8 @@ def _conditions(svc: str, observed: Observed, entries: list[dict], problems: lis
     msg = f"{running} of {desired} tasks running, {pending} pending."
     problem = problems[0] if problems else None
     in_progress = "RollingBack" if rolled_back else "RolloutInProgress"
+    if stage := blue_green.stage(observed.rollout):
+        in_progress, msg = stage[0], f"{stage[1]} {msg}"
     return [Condition("Ready", False, in_progress if primary and primary["rolloutState"] == "IN_PROGRESS"
                       else "TasksPending", msg),
             Condition("Progressing", True, in_progress, msg),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.capacity import Effective
 from kube_ecs.ecs.validate import check_service, validate_service_task
-from kube_ecs.reconcile import autoscaling, service_capacity
+from kube_ecs.reconcile import autoscaling, blue_green, service_capacity
 from kube_ecs.reconcile import circuit_breaker as breaker
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.apply import MANAGED_BY, apply_child, prune
@@ -106,6 +106,8 @@ class _Pass:
     capacity: dict = field(default_factory=dict)
     # The failure accounting's and the breaker's events: service events (status.events) too.
     rollout_events: list[Event] = field(default_factory=list)
+    # Seconds until a blue/green bake time ends (None: no timer).
+    wake_in: float | None = None
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,16 @@ def reconcile_service(
         target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of,
                           cluster_specs=cluster_specs or {}, providers=providers or {}, levels=levels or {})
         daemon = target.spec.get("schedulingStrategy") == "DAEMON"
+        strategy = blue_green.Strategy.of(target.spec)
+        scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
         if not daemon:
             rollout, progress.rollout_events = _count_failures(body, target, rollout, tasks, previous_status)
+            rollout, switched, progress.wake_in = blue_green.evaluate(
+                rollout, strategy=strategy, tasks=tasks, now=now, service=name,
+                desired=target.spec.get("desiredCount", 1) if scaled is None else scaled)
+            progress.rollout_events += switched
             target = _rolled_back(body, target, rollout, revisions_of)
         spec = target.spec
-        scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
         if scaled is not None:  # the rollout percentages follow the autoscaler's count
             spec = {**spec, "desiredCount": scaled}
         manifests = build_service_manifests(
@@ -168,7 +175,10 @@ def reconcile_service(
             cluster=target.cluster, owner=owner_of(body), placement=target.placement, providers=providers)
         if not daemon:
             before = ((rollout or {}).get("current") or {}).get("id")
-            rollout, manifests = _deployment_of(body, target, rollout, manifests, now)
+            rollout, manifests = _deployment_of(body, target, rollout, blue_green.mark(manifests, strategy), now)
+            rollout, manifests, started = blue_green.shape(rollout, manifests, strategy=strategy, now=now,
+                                                           service_name=name, namespace=namespace)
+            progress.rollout_events += started
             current = rollout["current"]
             rollout = {**rollout, "circuitBreaker": breaker.monitor(rollout, breaker.Breaker.of(target.spec),
                                                                    target.spec.get("desiredCount", 1))}
@@ -187,8 +197,9 @@ def reconcile_service(
             progress.events += _relaunch_stuck(client, namespace, tasks, now)
         live = {w["metadata"]["name"]: w for w in (progress.workload, *progress.siblings) if w}
         progress.capacity = service_capacity.placement_status(target.placement, target.workloads, live)
+        # The children wanted (a blue/green's test route comes and goes within one generation).
         key = (meta_.get("generation"), target.revision.family, target.revision.number,
-               tuple(w.name for w in target.workloads))
+               tuple(w.name for w in target.workloads), tuple(sorted(map(str, keep))))
         if key != pruned:
             progress.events += _prune(client, uid=meta_["uid"], name=name, namespace=namespace,
                                       cluster=target.cluster, keep=keep)
@@ -203,7 +214,8 @@ def reconcile_service(
                  tasks=tasks, error=progress.error, warnings=progress.warnings, siblings=progress.siblings,
                  capacity=progress.capacity, rollout=rollout, rollout_events=progress.rollout_events),
         body.get("status"), known_tasks, now)
-    return Outcome(result.status, progress.events + result.events, result.known_tasks, progress.prune_key)
+    return Outcome(result.status, progress.events + result.events, result.known_tasks, progress.prune_key,
+                   progress.wake_in)
 
 
 def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str, str],

@@ -158,3 +158,25 @@ def test_load_balancers_must_name_a_declared_container_port():
     assert [str(p) for p in validate_service_task(spec, taskdef)] == [
         "loadBalancers[1].containerPort: The container web did not have a container port 8080 defined.",
         "loadBalancers[2].containerName: The container api does not exist in the task definition."]
+
+
+@pytest.mark.parametrize(("config", "problems"), [
+    ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}, []),
+    ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, []),
+    ({"strategy": "BLUE_GREEN"}, ["deploymentConfiguration.bakeTimeInMinutes: You must provide bakeTimeInMinutes "
+                                  "when you use the BLUE_GREEN deployment strategy."]),
+    ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1441},
+     ["deploymentConfiguration.bakeTimeInMinutes: bakeTimeInMinutes must be between 0 and 1440."]),
+    *[({"strategy": s}, [f"deploymentConfiguration.strategy: {s} is not supported: it shifts traffic by weight, "
+                         f"which the cluster's ingress (Traefik's Kubernetes Ingress provider) cannot do. Allowed: "
+                         f"ROLLING or BLUE_GREEN."]) for s in ("LINEAR", "CANARY")],
+])
+def test_deployment_strategies(config, problems):
+    assert service(deploymentConfiguration=config) == problems
+
+
+def test_blue_green_needs_replica_scheduling():
+    assert service(schedulingStrategy="DAEMON", deploymentConfiguration={
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}) == [
+        "deploymentConfiguration.strategy: BLUE_GREEN needs the REPLICA scheduling strategy: a DAEMON service runs "
+        "one task per instance and cannot run blue and green side by side. Allowed: ROLLING."]

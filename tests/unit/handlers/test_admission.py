@@ -278,3 +278,12 @@ def test_scheduled_task_refusals_at_apply():
                             "must be ?, and only one")
     body["spec"]["scheduleExpression"] = "cron(0 12 * * ? *)"
     handler(body=body, warnings=[])
+
+
+def test_a_weighted_strategy_is_refused_at_admission_naming_the_field():
+    message = refusal(admission.validate_service, service({"taskDefinition": "web", "deploymentConfiguration": {
+        "strategy": "CANARY"}}))
+    assert message and "deploymentConfiguration.strategy: CANARY is not supported" in message
+    assert "Allowed: ROLLING or BLUE_GREEN" in message
+    assert refusal(admission.validate_service, service({"taskDefinition": "web", "deploymentConfiguration": {
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}})) is None
