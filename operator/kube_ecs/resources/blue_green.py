@@ -6,7 +6,8 @@ Pure: the manifests of `build_service_manifests` in, the same with the blue/gree
   Kubernetes Service can select one deployment's tasks, whichever ReplicaSet or Deployment (one per
   capacity provider) runs them.
 - The production Service selects the production deployment only; the test Service `<name>-test` selects
-  the green one, behind the test Ingress `<name>-test` whose hosts are `test.<host>` (docs/rollouts.md).
+  the green one, behind the test Ingress `<name>-test` whose hosts are `test.<host>` (`*.test.<domain>`
+  for `*.<domain>`, docs/rollouts.md).
 - The Deployment surges the green ReplicaSet to full size beside blue (maxSurge 100%, maxUnavailable 0)
   and, while the green is held, counts green tasks as available only after HOLD_SECONDS (minReadySeconds),
   so Kubernetes never scales blue down by itself: the operator lifts the hold when the bake time ends.
@@ -32,8 +33,13 @@ def deployment_label(deployment_id: str) -> str:
 
 
 def test_host(host: str, service_name: str, namespace: str) -> str:
-    """The test route's host for a production host (`""`: any host)."""
-    return f"test.{host}" if host else f"test.{names.dns_label(service_name)}.{namespace}"
+    """The test route's host for a production host (`""`: any host). A wildcard `*.d` gives `*.test.d`:
+    Kubernetes allows `*` only as the whole first label, so `test.*.d` would be refused."""
+    if not host:
+        return f"test.{names.dns_label(service_name)}.{namespace}"
+    if host.startswith("*."):
+        return f"*.test.{host[2:]}"
+    return f"test.{host}"
 
 
 def _templates(manifest: dict) -> bool:

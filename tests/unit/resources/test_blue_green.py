@@ -69,3 +69,16 @@ def test_test_host_of_any_host():
 def test_mark_makes_the_label_part_of_the_template():
     [deployment] = [m for m in built() if m["kind"] == "Deployment"]
     assert deployment["spec"]["template"]["metadata"]["labels"][blue_green.DEPLOYMENT_LABEL] == blue_green.UNASSIGNED
+
+
+def test_a_wildcard_host_keeps_its_wildcard_leading():
+    """Kubernetes allows `*` only as a whole first label: `*.example.com` → `*.test.example.com`."""
+    assert blue_green.test_host("*.example.com", "web", "web") == "*.test.example.com"
+    assert blue_green.test_host("web.example.com", "web", "web") == "test.web.example.com"
+    assert blue_green.test_host("", "web", "ns") == "test.web.ns"
+    manifests = [{**m, "spec": {**m["spec"], "rules": [{**r, "host": "*.example.com"} for r in m["spec"]["rules"]]}}
+                 if m["kind"] == "Ingress" else m for m in built()]
+    test_ingress = next(m for m in blue_green.shape(manifests, current=GREEN, production=BLUE, green=GREEN, held=True,
+                                                    service_name="web", namespace="web")
+                        if m["kind"] == "Ingress" and m["metadata"]["name"] != "web")
+    assert [r["host"] for r in test_ingress["spec"]["rules"]] == ["*.test.example.com"]
