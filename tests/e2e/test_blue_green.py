@@ -17,7 +17,7 @@ from datetime import datetime
 import pytest
 from cluster import ESVC, App, apply, condition, events_for, get, http_get, items, wait_for, wait_http_ok
 
-from kube_ecs.resources.blue_green import DEPLOYMENT_LABEL, deployment_label
+from kube_ecs.resources.blue_green import DEPLOYMENT_LABEL, deployment_label, route_name
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,13 @@ def container(app: App) -> dict:
 def green_host(app: App) -> str:
     """The test route's host (docs/rollouts.md)."""
     return f"test.{app.host}"
+
+
+def route_of(app: App) -> str:
+    """The test Service's and Ingress' name (docs/rollouts.md): `<name>-test-` + a hash of the ECS Service's uid."""
+    esvc = app.esvc()
+    assert esvc, f"no ECS Service {app.name}"
+    return route_name(app.name, esvc["metadata"]["uid"])
 
 
 def colour(response: tuple[int, str]) -> str:
@@ -147,8 +154,8 @@ def test_traffic_switches_only_after_green_is_healthy_and_blue_stays_for_the_bak
     # Then blue goes, and so does the test route.
     status = wait_for("revision 2 stable", lambda: stable(app, 2), timeout=120)
     assert status["deployments"][0]["id"] == green and not tasks_of(app, blue)
-    assert get("ingress", f"{app.name}-test", "-n", app.namespace) is None
-    assert get("service", f"{app.name}-test", "-n", app.namespace) is None
+    assert get("ingress", route_of(app), "-n", app.namespace) is None
+    assert get("service", route_of(app), "-n", app.namespace) is None
     said = messages(app)
     assert any(f"(deployment {green}) production traffic shifted to the green revision" in m for m in said)
     assert any(f"(deployment {green}) bake time ended: deployment {blue} is scaling down." in m for m in said)
@@ -195,7 +202,7 @@ def test_green_failing_during_the_bake_switches_production_back_to_blue(app: App
     degraded = condition(app.esvc(), "Degraded")
     assert degraded["status"] == "True" and degraded["reason"] == "RolledBack"
     assert {"DeploymentFailed", "DeploymentRollingBack"} <= {e["reason"] for e in events_for(app.namespace, app.name)}
-    assert get("ingress", f"{app.name}-test", "-n", app.namespace) is None
+    assert get("ingress", route_of(app), "-n", app.namespace) is None
     assert [colour(http_get(app.host)) for _ in range(10)] == ["blue"] * 10
 
 

@@ -11,6 +11,7 @@ import kopf
 import kubernetes
 
 from kube_ecs import lease
+from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Kube, NotFound, Ref
 from kube_ecs.reconcile.outcome import status_patch
@@ -33,6 +34,14 @@ def client() -> Kube:
 def values(index: Mapping[Any, Iterable[Any]]) -> dict:
     """An index with one value per key as a plain dict (read in the event loop, which updates it)."""
     return {key: next(iter(store)) for key, store in index.items()}
+
+
+def family_of(body: Mapping[str, Any]) -> str:
+    """The family of the object's spec.taskDefinition (a Service's or a Task's), "" when it names none."""
+    try:
+        return rev.parse_reference(str((body.get("spec") or {}).get("taskDefinition", ""))).family
+    except rev.BadReference:
+        return ""
 
 
 def spec_ahead_of_status(body: Mapping[str, Any], **_: Any) -> bool:

@@ -98,7 +98,7 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
     async def one_pass() -> float:
         # Snapshots are taken here, in the event loop that updates the indexes.
         snapshot = copy.deepcopy(dict(body))
-        family = _family_of(snapshot)
+        family = common.family_of(snapshot)
         ok = await asyncio.to_thread(
             _reconcile_once, snapshot, state,
             clusters=common.values(clusters_by_namespace),
@@ -116,13 +116,6 @@ async def service_daemon(body: kopf.Body, namespace: str | None, name: str, stop
         return RESYNC_SECONDS if state.wake_in is None else min(RESYNC_SECONDS, state.wake_in)
 
     await wakers.run_daemon(key, stopped, one_pass)
-
-
-def _family_of(body: dict) -> str:
-    try:
-        return rev.parse_reference(str((body.get("spec") or {}).get("taskDefinition", ""))).family
-    except rev.BadReference:
-        return ""
 
 
 def _spec_changed(body: Mapping[str, Any], **_) -> bool:

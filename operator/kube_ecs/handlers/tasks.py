@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -64,13 +62,6 @@ def _reconcile_once(body: dict, state: _State, *, pods: dict[str, dict], cluster
     return True
 
 
-def family_of(spec: Mapping[str, Any]) -> str:
-    try:
-        return rev.parse_reference(str(spec.get("taskDefinition", ""))).family
-    except rev.BadReference:
-        return ""
-
-
 # The backoff is the time a stopping daemon gets to finish its pass before Kopf cancels it.
 # Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
 @kopf.daemon(API_VERSION, "tasks", cancellation_backoff=wakers.DEBOUNCE_SECONDS + 5.0,  # type: ignore[arg-type]
@@ -89,7 +80,7 @@ async def task_daemon(body: kopf.Body, namespace: str | None, name: str, stopped
                 for p in pods_by_task.get((namespace, names.label_value(name)), [])}
         ok = await asyncio.to_thread(
             _reconcile_once, snapshot, state, pods=pods, clusters=common.values(clusters_by_namespace),
-            revisions=list(revisions_by_family.get(family_of(snapshot.get("spec") or {}), [])),
+            revisions=list(revisions_by_family.get(common.family_of(snapshot), [])),
             cluster_specs=copy.deepcopy(common.values(cluster_specs)),
             providers=copy.deepcopy(common.values(capacity_providers)),
             levels=common.values(cluster_pod_security))

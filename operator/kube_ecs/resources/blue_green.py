@@ -5,8 +5,9 @@ Pure: the manifests of `build_service_manifests` in, the same with the blue/gree
 - Each task carries label `ecs.kube-ecs.dev/deployment` (the digits of its ECS deployment id), so a
   Kubernetes Service can select one deployment's tasks, whichever ReplicaSet or Deployment (one per
   capacity provider) runs them.
-- The production Service selects the production deployment only; the test Service `<name>-test` selects
-  the green one, behind the test Ingress `<name>-test` whose hosts are `test.<host>` (docs/rollouts.md).
+- The production Service selects the production deployment only; the test Service `<name>-test-<uid hash>`
+  (`route_name`) selects the green one, behind the test Ingress of the same name whose hosts are
+  `test.<host>` (`*.test.<domain>` for `*.<domain>`, docs/rollouts.md).
 - The Deployment surges the green ReplicaSet to full size beside blue (maxSurge 100%, maxUnavailable 0)
   and, while the green is held, counts green tasks as available only after HOLD_SECONDS (minReadySeconds),
   so Kubernetes never scales blue down by itself: the operator lifts the hold when the bake time ends.
@@ -32,8 +33,29 @@ def deployment_label(deployment_id: str) -> str:
 
 
 def test_host(host: str, service_name: str, namespace: str) -> str:
-    """The test route's host for a production host (`""`: any host)."""
-    return f"test.{host}" if host else f"test.{names.dns_label(service_name)}.{namespace}"
+    """The test route's host for a production host (`""`: any host). A wildcard `*.d` gives `*.test.d`:
+    Kubernetes allows `*` only as the whole first label, so `test.*.d` would be refused."""
+    if not host:
+        return f"test.{names.dns_label(service_name)}.{namespace}"
+    if host.startswith("*."):
+        return f"*.test.{host[2:]}"
+    return f"test.{host}"
+
+
+def route_name(name: str, owner_uid: str) -> str:
+    """A test object's name: `<name>-test-` + a hash of the owning ECS Service's uid, shortened to a DNS label.
+    Without the hash an ECS Service literally named `<name>-test` in the same Cluster would have its
+    production children under the same names (ChildConflict); the hash stays the same across passes."""
+    suffix = f"{SUFFIX}-{names.digest(owner_uid)}"
+    return names.shorten(name, names.DNS_LABEL_MAX - len(suffix)) + suffix
+
+
+def _owner_uid(manifest: dict) -> str:
+    """The uid of the manifest's controller (the ECS Service); its namespace/name when it has none."""
+    meta = manifest["metadata"]
+    refs = meta.get("ownerReferences") or []
+    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    return ref["uid"] if ref else f"{meta.get('namespace', '')}/{meta['name']}"
 
 
 def _templates(manifest: dict) -> bool:
@@ -80,19 +102,20 @@ def _selecting(service: dict, deployment_id: str) -> dict:
 
 
 def _test_route(manifests: list[dict], green: str, service_name: str, namespace: str) -> list[dict]:
-    """The test Service and Ingress: copies of the production ones, on the green tasks and the test hosts."""
+    """The test Service and Ingress: copies of the production ones (same labels and owner, so the prune finds
+    them by label once the route is no longer wanted), on the green tasks and the test hosts."""
     service = next((m for m in manifests if m["kind"] == "Service"), None)
     ingress = next((m for m in manifests if m["kind"] == "Ingress"), None)
     if service is None or ingress is None:
         return []
-    backend = names.shorten(service["metadata"]["name"] + SUFFIX)
+    backend = route_name(service["metadata"]["name"], _owner_uid(service))
     test_service = _renamed(_selecting(service, green), backend)
     rules = []
     for rule in ingress["spec"]["rules"]:
         paths = [{**p, "backend": {"service": {**p["backend"]["service"], "name": backend}}}
                  for p in rule["http"]["paths"]]
         rules.append({"host": test_host(rule.get("host", ""), service_name, namespace), "http": {"paths": paths}})
-    test_ingress = {**_renamed(ingress, names.shorten(ingress["metadata"]["name"] + SUFFIX)),
+    test_ingress = {**_renamed(ingress, route_name(ingress["metadata"]["name"], _owner_uid(ingress))),
                     "spec": {**ingress["spec"], "rules": rules}}
     return [test_service, test_ingress]
 

@@ -6,7 +6,7 @@ import kopf
 import pytest
 
 from kube_ecs import runner
-from kube_ecs.handlers import clusters, common, services, wakers
+from kube_ecs.handlers import clusters, common, services, tasks, wakers
 from kube_ecs.reconcile.service_status import Task
 
 
@@ -48,8 +48,12 @@ def test_spec_change_filter():
 
 
 def test_family_of_reference():
-    assert services._family_of({"spec": {"taskDefinition": "arn:aws:ecs:eu-west-1:1:task-definition/cats:4"}}) == "cats"
-    assert services._family_of({"spec": {}}) == ""
+    """One family_of (handlers/common.py) for the Service and Task handlers, on the whole body."""
+    assert common.family_of({"spec": {"taskDefinition": "arn:aws:ecs:eu-west-1:1:task-definition/cats:4"}}) == "cats"
+    assert common.family_of({"spec": {"taskDefinition": "cats"}}) == "cats"
+    assert common.family_of({"spec": {}}) == "" and common.family_of({}) == ""
+    assert common.family_of({"spec": {"taskDefinition": "arn:aws:ecs:eu-west-1:1:cluster/x"}}) == ""
+    assert not hasattr(services, "_family_of") and not hasattr(tasks, "family_of")
 
 
 def test_poke_wakes_only_a_registered_daemon():

@@ -12,11 +12,13 @@ from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.kube import Ref
 from kube_ecs.reconcile.service_status import Task
 from kube_ecs.reconcile.services import reconcile_service
-from kube_ecs.resources.blue_green import DEPLOYMENT_LABEL, HOLD_SECONDS, deployment_label
+from kube_ecs.resources.blue_green import DEPLOYMENT_LABEL, HOLD_SECONDS, deployment_label, route_name
 
 from .fake import FakeClient
 
 T0, T1, T2, T3 = "2026-12-02T15:00:00Z", "2026-12-02T15:00:30Z", "2026-12-02T15:01:00Z", "2026-12-02T15:03:00Z"
+# The test route's Service and Ingress (resources/blue_green.py route_name).
+TEST = route_name("web", "u-web")
 LB = [{"containerName": "web", "containerPort": 80, "ingress": {"host": "web.localhost"}}]
 
 
@@ -91,8 +93,8 @@ def green_up():
 def test_green_scales_up_beside_blue_reachable_on_the_test_host(green_up):
     client, outcome, blue, green = green_up
     assert production(client) == deployment_label(blue)
-    assert obj(client, "Service", "web-test")["spec"]["selector"][DEPLOYMENT_LABEL] == deployment_label(green)
-    assert obj(client, "Ingress", "web-test")["spec"]["rules"][0]["host"] == "test.web.localhost"
+    assert obj(client, "Service", TEST)["spec"]["selector"][DEPLOYMENT_LABEL] == deployment_label(green)
+    assert obj(client, "Ingress", TEST)["spec"]["rules"][0]["host"] == "test.web.localhost"
     spec = obj(client, "Deployment", "web")["spec"]
     assert spec["minReadySeconds"] == HOLD_SECONDS and spec["strategy"]["rollingUpdate"]["maxSurge"] == "100%"
     assert template(client) == (green, "2")
@@ -116,7 +118,7 @@ def test_production_stays_on_blue_until_every_green_task_runs(green_up):
     assert any("production traffic shifted to the green revision web:2" in m for m in said(outcome))
     # Blue is kept: the hold stays, and the test route too.
     assert obj(client, "Deployment", "web")["spec"]["minReadySeconds"] == HOLD_SECONDS
-    assert obj(client, "Ingress", "web-test") is not None
+    assert obj(client, "Ingress", TEST) is not None
 
 
 def test_the_bake_ends_then_blue_goes_and_green_is_production(green_up):
@@ -127,7 +129,7 @@ def test_the_bake_ends_then_blue_goes_and_green_is_production(green_up):
     assert outcome.wake_in == 90 and obj(client, "Deployment", "web")["spec"]["minReadySeconds"] == HOLD_SECONDS
     outcome = run(client, body(2, outcome.status, generation=2), T3, both)
     assert obj(client, "Deployment", "web")["spec"]["minReadySeconds"] == 0, "Kubernetes may now scale blue down"
-    assert obj(client, "Ingress", "web-test") is None and obj(client, "Service", "web-test") is None
+    assert obj(client, "Ingress", TEST) is None and obj(client, "Service", TEST) is None
     assert production(client) == deployment_label(green)
     assert any(f"bake time ended: deployment {blue} is scaling down" in m for m in said(outcome))
     done = run(client, body(2, completed(outcome.status), generation=2), T3, running(green))
@@ -141,7 +143,7 @@ def test_a_green_failure_during_the_bake_switches_back_to_blue(green_up):
     outcome = run(client, body(2, outcome.status, generation=2), T2, running(blue) + running(green, failures=1))
     assert production(client) == deployment_label(blue)
     assert template(client) == (blue, "1"), "blue's own deployment again: its ReplicaSet, no task replaced"
-    assert obj(client, "Ingress", "web-test") is None and obj(client, "Service", "web-test") is None
+    assert obj(client, "Ingress", TEST) is None and obj(client, "Service", TEST) is None
     assert obj(client, "Deployment", "web")["spec"]["minReadySeconds"] == 0
     rollout = outcome.status["rollout"]
     assert rollout["failed"]["id"] == green and rollout["failed"]["rolledBackAs"] == blue
@@ -199,4 +201,22 @@ def test_the_circuit_breaker_before_the_switch_keeps_production_on_blue(rollback
     assert production(client) == deployment_label(blue) and spec["minReadySeconds"] == 0
     assert template(client) == ((blue, "1") if rollback else (green, "2"))
     assert spec.get("paused", False) is not rollback
-    assert obj(client, "Ingress", "web-test") is None and status["rollout"][bg.STATE]["green"] is None
+    assert obj(client, "Ingress", TEST) is None and status["rollout"][bg.STATE]["green"] is None
+
+
+def test_the_test_route_does_not_take_the_names_of_a_service_called_name_test(green_up):
+    """An ECS Service literally named `web-test` in the same Cluster: its children and web's test route
+    coexist, neither pass reports ChildConflict, and web's later prune leaves web-test's children alone."""
+    client, outcome, blue, green = green_up
+    other = {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service",
+             "metadata": {"name": "web-test", "namespace": "demo", "uid": "u-web-test", "generation": 1},
+             "spec": {"taskDefinition": "web:1", "desiredCount": 1, "loadBalancers": LB}}
+    theirs = run(client, other, T0)
+    assert not [e for e in theirs.events if e.reason == "ChildConflict"], said(theirs)
+    assert obj(client, "Service", "web-test")["metadata"]["ownerReferences"][0]["uid"] == "u-web-test"
+    assert obj(client, "Ingress", "web-test")["metadata"]["ownerReferences"][0]["uid"] == "u-web-test"
+    again = run(client, body(2, outcome.status, generation=2), T0, running(blue))
+    assert not [e for e in again.events if e.reason == "ChildConflict"], said(again)
+    assert obj(client, "Service", TEST)["spec"]["selector"][DEPLOYMENT_LABEL] == deployment_label(green)
+    assert obj(client, "Ingress", TEST)["metadata"]["ownerReferences"][0]["uid"] == "u-web"
+    assert obj(client, "Service", "web-test")["metadata"]["ownerReferences"][0]["uid"] == "u-web-test"
