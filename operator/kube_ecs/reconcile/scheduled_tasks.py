@@ -54,13 +54,16 @@ def run_of(body: Mapping[str, Any]) -> dict:
         run["exitCodes"] = exits
     refused = next((c for c in status.get("conditions") or [] if c.get("type") == "Accepted"
                     and c.get("status") == "False"), None)
-    if refused:
+    if refused and not tasks:  # RunTask refused it: nothing was launched, nothing will stop
         run["stoppedReason"] = refused.get("message", "")
+        run["notLaunched"] = True
     return run
 
 
 def _active(run: dict) -> bool:
-    return run["lastStatus"] != life.STOPPED and "stoppedReason" not in run
+    """A run is active until its tasks are STOPPED: a stoppedReason is set as soon as a stop is decided
+    (DEACTIVATING, STOPPING), and such a run still runs. One refused (never launched) is not."""
+    return run["lastStatus"] != life.STOPPED and not run.get("notLaunched")
 
 
 def run_manifest(body: Mapping[str, Any], run_task: dict, due: datetime) -> dict:

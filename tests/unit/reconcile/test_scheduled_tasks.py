@@ -104,3 +104,24 @@ def test_run_of_sums_up_a_task():
     refused = {"metadata": {"name": "n"}, "status": {"conditions": [
         {"type": "Accepted", "status": "False", "message": "ClientException: TaskDefinition job:1 is inactive."}]}}
     assert sched.run_of(refused)["stoppedReason"] == "ClientException: TaskDefinition job:1 is inactive."
+    assert sched.run_of(refused)["notLaunched"] is True
+
+
+def test_a_run_still_stopping_is_active_and_not_pruned():
+    def task(name, at, state, **status):
+        return {"apiVersion": TASK, "kind": "Task", "metadata": {
+            "name": name, "namespace": "demo", "annotations": {sched.SCHEDULED_AT_ANNOTATION: at}},
+            "status": {"lastStatus": state, **status}}
+    stopping = task("nightly-1", "2026-12-02T10:01:00Z", "DEACTIVATING", stopCode="UserInitiated", tasks=[
+        {"lastStatus": "DEACTIVATING", "stopCode": "UserInitiated", "stoppedReason": "Task stopped by user"}])
+    refused = task("nightly-2", "2026-12-02T10:02:00Z", "PROVISIONING", conditions=[
+        {"type": "Accepted", "status": "False", "message": "ClientException: TaskDefinition job:1 is inactive."}])
+    newer = [task(f"nightly-{i}", f"2026-12-02T10:0{i}:00Z", "STOPPED") for i in (3, 4)]
+    bodies = [stopping, refused, *newer]
+    client = FakeClient(*bodies)
+    outcome, _ = sched.reconcile_scheduled_task(client, scheduled(runsHistoryLimit=2, state="DISABLED"),
+                                                runs=[sched.run_of(b) for b in bodies],
+                                                now=CREATED + timedelta(minutes=5))
+    assert runs(client) == ["nightly-1", "nightly-3", "nightly-4"]  # the refused one pruned, the stopping one kept
+    assert [r["taskName"] for r in outcome.status["runs"]] == ["nightly-4", "nightly-3", "nightly-1"]
+    assert outcome.status["activeRuns"] == 1
