@@ -102,6 +102,8 @@ def reconcile_scheduled_task(client: Client, body: dict, *, runs: list[dict], no
     if spec is None:
         message = "ValidationException: " + "; ".join(map(str, problems))
         wanted = [Condition("Ready", False, "InvalidParameter", message)]
+        # What was fired stays recorded: without lastScheduledAt, a fixed spec would fire a recent time again.
+        status.update({k: previous[k] for k in ("lastScheduledAt", "runs", "activeRuns") if k in previous})
     else:
         expression = schedule.parse(spec["scheduleExpression"])
         tz = schedule.zone(spec.get("scheduleExpressionTimezone"))

@@ -77,6 +77,21 @@ def test_an_invalid_schedule_is_not_ready_and_fires_nothing():
     assert runs(client) == []
 
 
+def test_an_invalid_spec_keeps_what_was_fired_so_a_fix_does_not_fire_it_again():
+    client = FakeClient()
+    fired, _ = sched.reconcile_scheduled_task(client, scheduled(), runs=[], now=CREATED + timedelta(seconds=61))
+    [name] = runs(client)
+    listed = [{"taskName": name, "scheduledAt": "2026-12-02T10:01:00Z", "lastStatus": "RUNNING"}]
+    status = {**fired.status, "runs": listed, "activeRuns": 1}
+    invalid, _ = sched.reconcile_scheduled_task(client, scheduled(status, scheduleExpression="rate(1 minutes)"),
+                                                runs=listed, now=CREATED + timedelta(seconds=70))
+    assert invalid.status["lastScheduledAt"] == "2026-12-02T10:01:00Z"
+    assert (invalid.status["runs"], invalid.status["activeRuns"]) == (listed, 1)
+    sched.reconcile_scheduled_task(client, scheduled(invalid.status), runs=listed,
+                                   now=CREATED + timedelta(seconds=80))  # fixed: 10:01 was fired already
+    assert runs(client) == [name]
+
+
 def run(name, at, state="STOPPED"):
     return {"taskName": name, "scheduledAt": at, "lastStatus": state}
 
