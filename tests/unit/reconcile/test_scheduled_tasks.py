@@ -3,7 +3,10 @@ a late one is skipped, DISABLED fires none, runs are listed with their outcome a
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+
+from kubernetes.client.exceptions import ApiException
 
 from kube_ecs.reconcile import scheduled_tasks as sched
 from kube_ecs.reconcile.kube import Ref
@@ -90,6 +93,58 @@ def test_an_invalid_spec_keeps_what_was_fired_so_a_fix_does_not_fire_it_again():
     sched.reconcile_scheduled_task(client, scheduled(invalid.status), runs=listed,
                                    now=CREATED + timedelta(seconds=80))  # fixed: 10:01 was fired already
     assert runs(client) == [name]
+
+
+class RefusingClient(FakeClient):
+    """The Task admission webhook refusing every run (a 400 with the API server's message)."""
+
+    def create(self, obj):
+        if obj["kind"] == "Task":
+            raise _refusal()
+        return super().create(obj)
+
+
+def _refusal():
+    error = ApiException(status=400, reason="Bad Request")
+    error.body = json.dumps({"message": 'admission webhook "tasks.ecs.kube-ecs.dev" denied the request: '
+                                        "ClientException: TaskDefinition job:1 is INACTIVE."})
+    return error
+
+
+def test_a_run_the_api_refuses_is_recorded_reported_and_not_fired_again():
+    client = RefusingClient()
+    outcome, _ = sched.reconcile_scheduled_task(client, scheduled(), runs=[], now=CREATED + timedelta(seconds=61))
+    assert runs(client) == []
+    assert outcome.status["lastScheduledAt"] == "2026-12-02T10:01:00Z"  # the fire is recorded
+    condition = next(c for c in outcome.status["conditions"] if c["type"] == sched.RUN_CONDITION)
+    assert (condition["status"], condition["reason"]) == ("False", "RunRefused")
+    assert "TaskDefinition job:1 is INACTIVE" in condition["message"]
+    [warning] = [e for e in outcome.events if e.warning]
+    assert warning.reason == "RunRefused" and "job:1 is INACTIVE" in warning.message
+    client.writes.clear()
+    again, _ = sched.reconcile_scheduled_task(client, scheduled(outcome.status), runs=[],
+                                              now=CREATED + timedelta(seconds=70))
+    assert [e for e in again.events if e.warning] == []  # not fired (nor said) again
+    assert next(c for c in again.status["conditions"] if c["type"] == sched.RUN_CONDITION) == condition
+
+
+def test_a_task_by_the_runs_name_not_owned_by_the_schedule_is_reported():
+    name = f"nightly-{int((CREATED + timedelta(minutes=1)).timestamp())}"
+    foreign = {"apiVersion": TASK, "kind": "Task", "metadata": {
+        "name": name, "namespace": "demo", "ownerReferences": [{"kind": "ScheduledTask", "uid": "someone-else"}]}}
+    client = FakeClient(foreign)
+    outcome, _ = sched.reconcile_scheduled_task(client, scheduled(), runs=[], now=CREATED + timedelta(seconds=61))
+    condition = next(c for c in outcome.status["conditions"] if c["type"] == sched.RUN_CONDITION)
+    assert (condition["status"], condition["reason"]) == ("False", "RunConflict")
+    assert any(e.warning and e.reason == "RunConflict" and name in e.message for e in outcome.events)
+    assert outcome.status["lastScheduledAt"] == "2026-12-02T10:01:00Z"
+    # Its own run found again (a pass that could not record it) is no conflict and says nothing.
+    client = FakeClient()
+    sched.reconcile_scheduled_task(client, scheduled(), runs=[], now=CREATED + timedelta(seconds=61))
+    outcome, _ = sched.reconcile_scheduled_task(client, scheduled(), runs=[], now=CREATED + timedelta(seconds=62))
+    condition = next(c for c in outcome.status["conditions"] if c["type"] == sched.RUN_CONDITION)
+    assert (condition["status"], condition["reason"]) == ("True", "RunStarted")
+    assert not any(e.warning for e in outcome.events)
 
 
 def run(name, at, state="STOPPED"):
