@@ -11,7 +11,7 @@ so a pass repeated (a failover, a retry) finds it instead of running it twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kube_ecs import API_VERSION, GROUP
 from kube_ecs.ecs import schedule
 from kube_ecs.reconcile import task_lifecycle as life
-from kube_ecs.reconcile.conditions import Condition, condition_events, merge
+from kube_ecs.reconcile.conditions import Condition, condition_events, iso, merge, parse_iso
 from kube_ecs.reconcile.events import Event
 from kube_ecs.reconcile.kube import Client, Conflict, Ref, api_error_message
 from kube_ecs.reconcile.outcome import Outcome, owner_of
@@ -28,15 +28,6 @@ from kube_ecs.resources import meta, names
 SCHEDULED_TASK_LABEL = f"{GROUP}/scheduled-task"
 SCHEDULED_AT_ANNOTATION = f"{GROUP}/scheduled-at"
 MISSED_SECONDS = 60
-_ISO = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_ISO)
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, _ISO).replace(tzinfo=UTC)
 
 
 def run_of(body: Mapping[str, Any]) -> dict:
