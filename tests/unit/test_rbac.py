@@ -91,7 +91,8 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("reconcile/tasks.py", "_stop_pod", "patch"): POD,
     ("reconcile/tasks.py", "_stop_pod", "delete"): POD,
     # Scheduled tasks: each run a Task; stopped runs beyond the history limit deleted.
-    ("reconcile/scheduled_tasks.py", "reconcile_scheduled_task", "create"): TASK,
+    ("reconcile/scheduled_tasks.py", "_start_run", "create"): TASK,
+    ("reconcile/scheduled_tasks.py", "_start_run", "get"): TASK,
     ("reconcile/scheduled_tasks.py", "_prune", "delete"): TASK,
     ("reconcile/taskdefinitions.py", "list_revisions", "list"): [(API_VERSION, REVISION_KIND)],
     ("reconcile/taskdefinitions.py", "reconcile_task_definition", "create"): [(API_VERSION, REVISION_KIND)],

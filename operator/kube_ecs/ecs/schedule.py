@@ -23,9 +23,12 @@ from kube_ecs.ecs.normalize import read_request
 from kube_ecs.ecs.problems import InvalidSpec, Note, Problem, join
 from kube_ecs.ecs.run_task import MUTABLE, validate_run_task
 
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
+_RATE = re.compile(r"^rate\(\s*([0-9]+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+# A rate is at most a year (525600 minutes, 8760 hours, 365 days): beyond, fire times overflow datetime.
+MAX_RATE = 365 * 86400
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() takes "²", which int() refuses
 _MONTHS = {name: i for i, name in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
 _DAYS = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), start=1)}
@@ -70,7 +73,7 @@ class Schedule:
 
 def _number(text: str, field: _Field) -> int:
     name, low, high, names = field
-    value = names.get(text.upper()) if not text.isdigit() else int(text)
+    value = int(text) if _DIGITS.fullmatch(text) else names.get(text.upper())
     if value is None or not low <= value <= high:
         raise BadExpression(f"{name}: {text!r} is not a value from {low} to {high}"
                             + (f" or a name ({'-'.join(list(names)[::len(names) - 1])})" if names else ""))
@@ -83,7 +86,7 @@ def _values(text: str, field: _Field) -> frozenset[int]:
     out: set[int] = set()
     for item in text.split(","):
         span, _, step_text = item.partition("/")
-        if step_text and not step_text.isdigit() or step_text == "0":
+        if step_text and not _DIGITS.fullmatch(step_text) or step_text and int(step_text) == 0:
             raise BadExpression(f"{name}: {item!r} has a step that is not a positive number")
         step = int(step_text) if step_text else 1
         if span == "*":
@@ -121,7 +124,7 @@ def _week_days(text: str) -> _DayRule:
         return _DayRule(last_of=frozenset({_number(text[:-1], _FIELDS[4])}))
     if "#" in text:
         day, _, nth = text.partition("#")
-        if not nth.isdigit() or not 1 <= int(nth) <= 5:
+        if not _DIGITS.fullmatch(nth) or not 1 <= int(nth) <= 5:
             raise BadExpression(f"day-of-week: {text!r}: the week after # is 1 to 5")
         return _DayRule(nth=frozenset({(_number(day, _FIELDS[4]), int(nth))}))
     return _DayRule(values=_values(text, _FIELDS[4]))
@@ -137,7 +140,10 @@ def parse(expression: str) -> Schedule:
         if (value == 1) != (not unit.endswith("s")):
             raise BadExpression(f"rate: use the singular unit for 1 and the plural one otherwise "
                                 f"(rate(1 {unit.rstrip('s')}), rate({max(value, 2)} {unit.rstrip('s')}s))")
-        return Schedule(text, rate=value * _UNITS[unit.rstrip("s")])
+        seconds = value * _UNITS[unit.rstrip("s")]
+        if seconds > MAX_RATE:
+            raise BadExpression("rate: the period is at most a year (525600 minutes, 8760 hours or 365 days)")
+        return Schedule(text, rate=seconds)
     found = _CRON.match(text)
     if not found:
         raise BadExpression("a schedule expression is rate(value unit) or cron(minutes hours day-of-month month "

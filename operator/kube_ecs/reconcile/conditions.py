@@ -15,8 +15,18 @@ TROUBLE = frozenset({("Ready", "False"), ("Degraded", "True"), ("DeletionBlocked
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
+def iso(moment: datetime) -> str:
+    """An aware datetime as one of our timestamps (UTC, to the second)."""
+    return moment.astimezone(UTC).strftime(ISO)
+
+
+def parse_iso(text: str) -> datetime:
+    """One of our timestamps as an aware datetime (ValueError when it is not one)."""
+    return datetime.strptime(text, ISO).replace(tzinfo=UTC)
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).strftime(ISO)
+    return iso(datetime.now(UTC))
 
 
 def seconds_between(earlier: str, later: str) -> float:

@@ -10,32 +10,24 @@ so a pass repeated (a failover, a retry) finds it instead of running it twice.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import API_VERSION, GROUP
 from kube_ecs.ecs import schedule
 from kube_ecs.reconcile import task_lifecycle as life
-from kube_ecs.reconcile.conditions import Condition, condition_events, merge
+from kube_ecs.reconcile.conditions import Condition, condition_events, iso, merge, parse_iso
 from kube_ecs.reconcile.events import Event
-from kube_ecs.reconcile.kube import Client, Conflict, Ref
+from kube_ecs.reconcile.kube import Client, Conflict, Ref, api_error_message
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.resources import meta, names
 
 SCHEDULED_TASK_LABEL = f"{GROUP}/scheduled-task"
 SCHEDULED_AT_ANNOTATION = f"{GROUP}/scheduled-at"
 MISSED_SECONDS = 60
-_ISO = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_ISO)
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, _ISO).replace(tzinfo=UTC)
 
 
 def run_of(body: Mapping[str, Any]) -> dict:
@@ -54,13 +46,16 @@ def run_of(body: Mapping[str, Any]) -> dict:
         run["exitCodes"] = exits
     refused = next((c for c in status.get("conditions") or [] if c.get("type") == "Accepted"
                     and c.get("status") == "False"), None)
-    if refused:
+    if refused and not tasks:  # RunTask refused it: nothing was launched, nothing will stop
         run["stoppedReason"] = refused.get("message", "")
+        run["notLaunched"] = True
     return run
 
 
 def _active(run: dict) -> bool:
-    return run["lastStatus"] != life.STOPPED and "stoppedReason" not in run
+    """A run is active until its tasks are STOPPED: a stoppedReason is set as soon as a stop is decided
+    (DEACTIVATING, STOPPING), and such a run still runs. One refused (never launched) is not."""
+    return run["lastStatus"] != life.STOPPED and not run.get("notLaunched")
 
 
 def run_manifest(body: Mapping[str, Any], run_task: dict, due: datetime) -> dict:
@@ -86,6 +81,44 @@ def _due(expression: schedule.Schedule, tz: Any, *, last: datetime | None, creat
     return due
 
 
+RUN_CONDITION = "LastRunStarted"
+# Retried by the next pass rather than recorded as a refusal: the API server busy or timing out.
+_TRANSIENT = (408, 429)
+
+
+def _previous_condition(previous: Mapping[str, Any], type_: str) -> Condition | None:
+    old = next((c for c in previous.get("conditions") or [] if c.get("type") == type_), None)
+    if old is None:
+        return None
+    return Condition(type_, old.get("status") == "True", old.get("reason", ""), old.get("message", ""))
+
+
+def _start_run(client: Client, manifest: dict, *, uid: str | None, due: datetime) -> tuple[Condition, Event | None]:
+    """Create the run's Task: the LastRunStarted condition saying how it went, and its Event (None for a
+    run already made by a pass that could not record it). A Task the API server
+    refuses (a 4xx: the Task admission webhook refusing an INACTIVE family:N, a quota) is reported
+    with the API's message; one that exists is this schedule's run (made by a pass that could not record
+    it) only if it is owned by this ScheduledTask."""
+    name = manifest["metadata"]["name"]
+    try:
+        client.create(manifest)
+    except Conflict:
+        live = client.get(Ref(API_VERSION, "Task", name, manifest["metadata"]["namespace"])) or {}
+        owners = {o.get("uid") for o in (live.get("metadata") or {}).get("ownerReferences") or []}
+        if live and uid not in owners:
+            message = (f"The run due at {iso(due)} was not started: Task {name} exists and is not owned by this "
+                       f"ScheduledTask.")
+            return Condition(RUN_CONDITION, False, "RunConflict", message), Event(message, "RunConflict", True)
+        return Condition(RUN_CONDITION, True, "RunStarted", f"Started run {name} due at {iso(due)}."), None
+    except ApiException as e:
+        if not 400 <= (e.status or 0) < 500 or e.status in _TRANSIENT:
+            raise
+        message = f"The run due at {iso(due)} was refused: {api_error_message(e)}"
+        return Condition(RUN_CONDITION, False, "RunRefused", message), Event(message, "RunRefused", True)
+    message = f"Started run {name} due at {iso(due)}."
+    return Condition(RUN_CONDITION, True, "RunStarted", message), Event(message, "RunStarted")
+
+
 def reconcile_scheduled_task(client: Client, body: dict, *, runs: list[dict], now: datetime) -> tuple[Outcome, float]:
     """One pass: (the outcome, the seconds until the next fire time, or a minute when there is none)."""
     meta_ = body["metadata"]
@@ -94,11 +127,15 @@ def reconcile_scheduled_task(client: Client, body: dict, *, runs: list[dict], no
     generation = meta_.get("generation", 0)
     spec, problems, _ = schedule.check_scheduled_task(dict(body.get("spec") or {}))
     events: list[Event] = []
+    said: list[str] = []
     status: dict = {"observedGeneration": generation}
+    run_condition = _previous_condition(previous, RUN_CONDITION)
     wait = 60.0
     if spec is None:
         message = "ValidationException: " + "; ".join(map(str, problems))
         wanted = [Condition("Ready", False, "InvalidParameter", message)]
+        # What was fired stays recorded: without lastScheduledAt, a fixed spec would fire a recent time again.
+        status.update({k: previous[k] for k in ("lastScheduledAt", "runs", "activeRuns") if k in previous})
     else:
         expression = schedule.parse(spec["scheduleExpression"])
         tz = schedule.zone(spec.get("scheduleExpressionTimezone"))
@@ -107,10 +144,11 @@ def reconcile_scheduled_task(client: Client, body: dict, *, runs: list[dict], no
         created = parse_iso(meta_["creationTimestamp"]) if meta_.get("creationTimestamp") else now
         if enabled and (due := _due(expression, tz, last=last, created=created, now=now)) is not None:
             manifest = run_manifest(body, spec["runTask"], due)
-            with contextlib.suppress(Conflict):  # fired by a pass that could not record it
-                client.create(manifest)
-                events.append(Event(f"Started run {manifest['metadata']['name']} due at {iso(due)}.", "RunStarted"))
-            last = due
+            run_condition, event = _start_run(client, manifest, uid=meta_.get("uid"), due=due)
+            if event is not None:
+                events.append(event)
+                said.append(event.message)
+            last = due  # fired, even when refused: the next pass does not fire it again
         upcoming = schedule.next_fire(expression, max(now, last or now), anchor=created, tz=tz) if enabled else None
         if upcoming is not None:
             wait = min(wait, max(0.5, (upcoming - now).total_seconds()))
@@ -122,8 +160,10 @@ def reconcile_scheduled_task(client: Client, body: dict, *, runs: list[dict], no
         wanted = [Condition("Ready", True, "Scheduled" if enabled else "Disabled",
                             f"Next run at {iso(upcoming)}." if upcoming else
                             ("DISABLED: no runs are started." if not enabled else "No fire time left."))]
+    if run_condition is not None:
+        wanted.append(run_condition)
     status["conditions"] = merge(previous.get("conditions"), wanted, generation=generation, now=iso(now))
-    events += condition_events(previous.get("conditions"), status["conditions"])
+    events += condition_events(previous.get("conditions"), status["conditions"], said=said)
     return Outcome(status, events), wait
 
 

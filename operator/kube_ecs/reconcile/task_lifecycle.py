@@ -157,6 +157,8 @@ def observe(pod: Mapping[str, Any] | None, previous: dict, *, now: str, stop: St
     if decided is None:
         if stop is not None:
             decided = stop
+        elif metadata.get("deletionTimestamp"):  # deleted by someone else: before its containers exit on SIGTERM
+            decided = Stop(USER_INITIATED, POD_GONE_REASON)
         elif failed:
             decided = Stop(FAILED_TO_START, failed)
         elif exited:

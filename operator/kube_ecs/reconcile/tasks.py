@@ -167,6 +167,20 @@ def _conditions(entries: list[dict], error: tuple[str, str] | None) -> list[Cond
                       f"{states.count(life.STOPPED)} of {len(states)} tasks STOPPED.")]
 
 
+def _stopped_unlaunched(previous: dict, stop: life.Stop, generation: int, now: str) -> dict:
+    """The status of a Task stopped (desiredStatus STOPPED) before it launched anything: STOPPED with its
+    stop code and reason, no tasks, not accepted (so it does not hold its Cluster, is_active)."""
+    message = f"Stopped before any task was launched: {stop.reason}."
+    conditions = merge(previous.get("conditions"), [
+        Condition("Accepted", False, "StoppedBeforeLaunch", message),
+        Condition("Running", False, "NotLaunched"),
+        Condition("Stopped", True, stop.code, message)], generation=generation, now=now)
+    launch = {k: previous[k] for k in ("taskDefinitionArn", "cluster") if k in previous}
+    return {"observedGeneration": generation, **launch, **_summary([]), "lastStatus": life.STOPPED,
+            "stopCode": stop.code, "stoppedReason": stop.reason, "tasks": [], "failures": [],
+            "conditions": conditions}
+
+
 def reconcile_task(
     client: Client,
     body: dict,
@@ -191,6 +205,10 @@ def reconcile_task(
     launch = {k: previous[k] for k in ("taskDefinitionArn", "cluster") if k in previous}
     error = None
     events: list[Event] = []
+    stop = life.Stop(life.USER_INITIATED, spec.get("reason") or life.USER_STOPPED_REASON) \
+        if spec.get("desiredStatus") == life.STOPPED else None
+    if stop is not None and not entries:  # StopTask before any task was launched: nothing ever runs
+        return Outcome(_stopped_unlaunched(previous, stop, generation, now), [])
     if not entries:
         try:
             launch, entries = _launch(client, body, clusters=clusters, revisions_of=revisions_of,
@@ -200,8 +218,6 @@ def reconcile_task(
                                 + ".", "TasksStarted"))
         except ServiceError as e:
             error = (e.reason, str(e))
-    stop = life.Stop(life.USER_INITIATED, spec.get("reason") or life.USER_STOPPED_REASON) \
-        if spec.get("desiredStatus") == life.STOPPED else None
     observed_entries, failures = [], []
     for entry in entries:
         pod = pods.get(_pod_name(entry))
@@ -236,4 +252,6 @@ def is_active(status: Mapping[str, Any] | None) -> bool:
     status = status or {}
     if tasks := status.get("tasks"):
         return any(t.get("lastStatus") != life.STOPPED for t in tasks)
+    if status.get("lastStatus") == life.STOPPED:  # stopped before it launched anything
+        return False
     return not any(c.get("type") == "Accepted" and c.get("status") == "False" for c in status.get("conditions") or [])

@@ -83,6 +83,24 @@ def test_refused_expressions_say_what_is_allowed(expression, words):
     assert words in str(e.value)
 
 
+@pytest.mark.parametrize("expression", [
+    "rate(99999999999999 minutes)", "rate(525601 minutes)", "rate(8761 hours)", "rate(366 days)",
+    "rate(\u00b2 minutes)", "cron(\u00b2 * * * ? *)", "cron(*/\u00b2 * * * ? *)", "cron(0/00 * * * ? *)",
+    "cron(0 0 ? * 1#\u00b2 *)", "cron(0 0 \u00b2W * ? *)", "cron(0 0 1-\u00b2 * ? *)", "cron(0 0 ? * \u0663L *)",
+])
+def test_odd_numbers_are_refused_as_bad_expressions_at_admission(expression):
+    # Anything else (OverflowError in next_fire, ValueError from int("\u00b2")) broke every pass.
+    assert schedule.check(expression, None), expression
+    assert all(p.startswith("scheduleExpression: ") for p in schedule.check(expression, None))
+
+
+def test_a_rate_of_a_year_fires():
+    for expression in ("rate(525600 minutes)", "rate(8760 hours)", "rate(365 days)"):
+        assert schedule.check(expression, None) == []
+        assert fires(expression, 1) == ["2027-12-02 14:07"]
+    assert "at most a year" in schedule.check("rate(366 days)", None)[0]
+
+
 def test_unknown_time_zone():
     assert schedule.check("rate(1 minute)", "Mars/Olympus") == [
         "scheduleExpressionTimezone: 'Mars/Olympus' is not an IANA time zone name (such as Europe/Paris)"]

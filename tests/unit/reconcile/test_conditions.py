@@ -1,6 +1,8 @@
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
-from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, merge
+from kube_ecs.reconcile.conditions import Condition, condition_events, is_true, iso, merge, parse_iso
 
 
 def test_transition_time_moves_only_on_flip():
@@ -46,3 +48,9 @@ def _conds(*items):
 def test_condition_events(before, after, said, expected):
     events = condition_events(_conds(*before), _conds(*after), said=said)
     assert [(e.message, e.reason, e.warning) for e in events] == expected
+
+
+def test_iso_and_parse_iso_round_trip_in_utc():
+    paris = datetime(2026, 12, 2, 11, 0, 30, 999, tzinfo=timezone(timedelta(hours=1)))
+    assert iso(paris) == "2026-12-02T10:00:30Z"
+    assert parse_iso("2026-12-02T10:00:30Z") == datetime(2026, 12, 2, 10, 0, 30, tzinfo=UTC)

@@ -119,6 +119,27 @@ def test_run_task_refusals_launch_nothing(spec, clusters, reason, words):
     assert not is_active(outcome.status)  # a refused Task does not hold its Cluster
 
 
+@pytest.mark.parametrize("refused", [False, True])
+def test_a_task_stopped_before_it_launched_never_makes_a_pod(refused):
+    client = FakeClient()
+    body = task(desiredStatus="STOPPED", reason="not today")
+    if refused:  # first refused (no such cluster), then stopped by the user while still not launched
+        first = run(client, task(), clusters={})
+        assert pods(client) == [] and is_active(first.status) is False
+        body = task(first.status, desiredStatus="STOPPED", reason="not today")
+    outcome = run(client, body)
+    assert pods(client) == [] and not [w for w in client.writes if w[0] == "create"]
+    status = outcome.status
+    assert (status["lastStatus"], status["stopCode"], status["stoppedReason"]) == ("STOPPED", "UserInitiated",
+                                                                                     "not today")
+    assert status["tasks"] == [] and status["count"] == 0
+    assert conditions(status)["Stopped"]["status"] == "True"
+    assert conditions(status)["Stopped"]["reason"] == "UserInitiated"
+    assert not is_active(status)
+    again = run(client, task(status, desiredStatus="STOPPED", reason="not today"))
+    assert pods(client) == [] and status_patch(status, again.status) is None
+
+
 def _running(pod, *statuses, phase="Running"):
     pod = copy.deepcopy(pod)
     pod["status"] = {"phase": phase, "startTime": "2026-12-02T09:59:00Z",
