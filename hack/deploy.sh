@@ -30,7 +30,7 @@ apply_crds kc
 log "operator: namespace, RBAC, webhook and metrics Services, Deployment"
 kc apply -f "$REPO_DIR/manifests/operator/namespace.yaml" >/dev/null
 kc apply -f "$REPO_DIR/manifests/rbac/" >/dev/null
-# The webhook configuration first: the operator patches its caBundle at start-up.
+# The webhook configuration first: the operator keeps its caBundle set (checked every 10 s).
 kc apply -f "$REPO_DIR/manifests/operator/webhook.yaml" -f "$REPO_DIR/manifests/operator/metrics.yaml" >/dev/null
 sed "s|image: kube-ecs/operator:dev|image: $IMAGE|" "$REPO_DIR/manifests/operator/deployment.yaml" | kc apply -f - >/dev/null
 log "operator: waiting for it to be Ready"

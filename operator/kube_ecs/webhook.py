@@ -4,7 +4,9 @@ ValidatingWebhookConfiguration `kube-ecs` (docs/decisions.md says why not Kopf's
 
 The operator issues a new CA and serving certificate at start-up and again before they expire, and
 patches the configuration's caBundle with the new CA and the one before it: the API server keeps
-trusting the certificate still being served until Kopf's server reloads the files.
+trusting the certificate still being served until Kopf's server reloads the files. The caBundle is
+checked every CHECK_SECONDS and put back when it differs (a `kubectl apply` of webhook.yaml removes
+it): level-triggered, and a check that finds it right writes nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ VALID_FOR = datetime.timedelta(days=30)
 RENEW_AFTER = VALID_FOR * 2 / 3
 # Until the first patch lands, the API server cannot call the webhook (failurePolicy Ignore admits all).
 RETRY_SECONDS = 3.0
+# How often the published caBundle is compared with the one the operator serves.
+CHECK_SECONDS = 10.0
 # How often Kopf's server re-reads the files: the window in which the old CA must still be trusted.
 FILE_CHECK_SECONDS = 10.0
 
@@ -49,15 +53,26 @@ def ca_bundle_patch(configuration: dict, bundle: bytes) -> list[dict]:
     return patch
 
 
+def published(configuration: dict, bundle: bytes) -> bool:
+    """Does every webhook of the configuration already trust exactly `bundle`?"""
+    value = base64.b64encode(bundle).decode()
+    configs = [w.get("clientConfig") or {} for w in configuration.get("webhooks") or []]
+    return all(c.get("caBundle") == value for c in configs)
+
+
 def publish_ca(client: Client, bundle: bytes) -> bool:
-    """Patch the configuration's caBundle; False (logged) when it cannot be done now."""
+    """Patch the configuration's caBundle unless it is `bundle` already; False (logged) when it cannot
+    be done now."""
     try:
         live = client.get(CONFIGURATION)
         if live is None:
             log.warning("%s not found: the API server cannot call the webhook (apply manifests/operator/webhook.yaml)",
                         CONFIGURATION)
             return False
+        if published(live, bundle):
+            return True
         client.patch(CONFIGURATION, ca_bundle_patch(live, bundle), json_patch=True)
+        log.info("caBundle of %s set", CONFIGURATION)
     except (ApiException, NotFound) as e:
         log.warning("cannot set the caBundle of %s: %s", CONFIGURATION, api_error_message(e))
         return False
@@ -109,15 +124,21 @@ class Server(kopf.WebhookServer):
         self.pending = self._issue()
 
     async def keep_trusted(self) -> None:
-        """Publish the bundle (retrying until the API accepts it), and only then swap in a pending
-        certificate, so the API server never meets one it does not trust; renew when due."""
+        """Keep the bundle published (retrying until the API accepts it), and only then swap in a
+        pending certificate, so the API server never meets one it does not trust; renew when due."""
+        loop = asyncio.get_running_loop()
+        renew_at = loop.time() + RENEW_AFTER.total_seconds()
         while True:
-            while not await asyncio.to_thread(publish_ca, self._client(), self.bundle()):
+            if not await asyncio.to_thread(publish_ca, self._client(), self.bundle()):
                 await asyncio.sleep(RETRY_SECONDS)
+                continue
             if self.pending is not None:
                 self._install(self.pending)
-            await asyncio.sleep(RENEW_AFTER.total_seconds())
-            await asyncio.to_thread(self.renew)
+            if loop.time() >= renew_at:
+                await asyncio.to_thread(self.renew)
+                renew_at = loop.time() + RENEW_AFTER.total_seconds()
+                continue
+            await asyncio.sleep(min(CHECK_SECONDS, renew_at - loop.time()))
 
     async def __call__(self, fn):
         await asyncio.to_thread(self.start)

@@ -192,6 +192,24 @@ def test_webhook_latency_per_apply(record_property):
 
 
 @pytest.mark.serial
+def test_a_removed_ca_bundle_is_put_back_within_the_check_interval():
+    """A re-apply of webhook.yaml by an older kubectl, or a hand edit, drops the caBundle: failurePolicy
+    Ignore would then admit everything. The operator's check (every 10 s) puts it back."""
+    saved = get("validatingwebhookconfiguration", "kube-ecs")
+    assert saved and all(h["clientConfig"].get("caBundle") for h in saved["webhooks"]), "no caBundle published"
+    removal = [{"op": "remove", "path": f"/webhooks/{i}/clientConfig/caBundle"} for i in range(len(saved["webhooks"]))]
+    start = time.monotonic()
+    kubectl("patch", "validatingwebhookconfiguration", "kube-ecs", "--type", "json", "-p", json.dumps(removal))
+    healed = wait_for("the caBundle put back", lambda: get("validatingwebhookconfiguration", "kube-ecs"), timeout=15,
+                      until=lambda c: all(h["clientConfig"].get("caBundle") for h in (c or {}).get("webhooks", [])))
+    seconds = time.monotonic() - start
+    assert healed is not None
+    assert [h["clientConfig"]["caBundle"] for h in healed["webhooks"]] == \
+        [h["clientConfig"]["caBundle"] for h in saved["webhooks"]]
+    print(f"\n[measure] caBundle removed by hand → put back: {seconds:.1f}s")
+
+
+@pytest.mark.serial
 def test_operator_down_admits_unvalidated_and_status_reports_it_when_back():
     """failurePolicy Ignore, timeoutSeconds 5 (docs/decisions.md): never refused, never held."""
     name = unique("down")

@@ -113,7 +113,46 @@ def test_keep_trusted_publishes_then_swaps_in_the_pending_certificate(tmp_path, 
     assert client.bundles() == {(pending.ca + first.ca).decode()}
     assert server.current is pending and server.pending is None
     assert (tmp_path / "tls.crt").read_bytes() == pending.cert
-    assert sleeps == [webhook.RENEW_AFTER.total_seconds()]
+    assert sleeps == [webhook.CHECK_SECONDS]
+
+
+def test_a_published_bundle_is_not_written_again_and_a_removed_one_is_put_back():
+    """Level-triggered: `kubectl apply -f webhook.yaml` drops the caBundle; the next check restores it."""
+    client: Any = ConfigClient(CONFIG)
+    assert webhook.publish_ca(client, b"PEM") and client.patches == 1
+    assert webhook.publish_ca(client, b"PEM") and client.patches == 1
+    del client.config["webhooks"][1]["clientConfig"]["caBundle"]
+    assert webhook.publish_ca(client, b"PEM") and client.patches == 2
+    assert client.bundles() == {"PEM"}
+
+
+def test_keep_trusted_renews_when_due_and_publishes_the_new_bundle_at_once(tmp_path, monkeypatch):
+    client: Any = ConfigClient(CONFIG)
+    server = webhook.Server(directory=tmp_path, client=lambda: client)
+    server.start()
+    first = issued(server.current)
+    renew = server.renew
+    monkeypatch.setattr(webhook, "RENEW_AFTER", webhook.datetime.timedelta(0))  # due at once
+
+    def renew_once() -> None:
+        renew()
+        monkeypatch.setattr(webhook, "RENEW_AFTER", webhook.datetime.timedelta(days=20))
+
+    monkeypatch.setattr(server, "renew", renew_once)
+    sleeps = []
+
+    async def sleep(seconds):
+        sleeps.append(seconds)
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(webhook.asyncio, "sleep", sleep)
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(server.keep_trusted())
+    # Published, renewed (due), both CAs published without a sleep between, the new one served.
+    second = issued(server.current)
+    assert second is not first and server.pending is None
+    assert client.patches == 2 and client.bundles() == {(second.ca + first.ca).decode()}
+    assert sleeps == [webhook.CHECK_SECONDS]
 
 
 def _free_port() -> int:
