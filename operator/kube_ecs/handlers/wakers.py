@@ -14,7 +14,7 @@ from kube_ecs.resources import names
 # Index keys of a Service's objects: (namespace, value of its service label). Tasks and ScheduledTasks
 # use (namespace, "<kind>/<name>"): a "/" is in no label value, so no key is a Service's too.
 ServiceKey = tuple[str, str]
-DEBOUNCE_SECONDS = 0.5
+DEBOUNCE_SECONDS = 0.1
 
 _wakers: dict[ServiceKey, asyncio.Event] = {}
 

@@ -53,6 +53,9 @@ class Task:
     # creationTimestamp of a task whose container cannot be created (image, Secret): ECS would stop it and
     # launch another, so the operator does (reconcile/services.py).
     stuck_since: str | None = None
+    # Every container has exited (phase Succeeded or Failed): the task is STOPPED, though the kubelet
+    # takes a moment more to remove the pod.
+    stopped: bool = False
 
 
 def _ecs_names(meta: dict) -> dict[str, str]:
@@ -168,6 +171,7 @@ def task_of(pod: Mapping[str, Any]) -> Task:
         failure_reason=failure_reason,
         health_failure=health,
         stuck_since=meta.get("creationTimestamp") if stuck_any and not meta.get("deletionTimestamp") else None,
+        stopped=status.get("phase") in ("Succeeded", "Failed"),
     )
 
 
@@ -248,6 +252,19 @@ def _rollout(workload: dict, desired: int) -> tuple[str, str]:
     return ("COMPLETED" if synced and done else "IN_PROGRESS"), ""
 
 
+def _settled_by_tasks(workload: dict, primary: list[Task], tasks: list[Task], desired: int) -> bool:
+    """ECS's own test of a completed deployment: every task of the PRIMARY running and no other task
+    left but STOPPED ones. Its pods say so a sync or two before the Deployment's status does (the ReplicaSet and then
+    the Deployment controller count them). Only once that controller has seen the current spec, and
+    not with minReadySeconds (blue/green's hold), which only its availability count applies."""
+    spec, meta, status = workload.get("spec", {}), workload.get("metadata", {}), workload.get("status", {})
+    if spec.get("minReadySeconds") or status.get("observedGeneration", 0) < meta.get("generation", 0):
+        return False
+    live = [t for t in primary if not t.terminating]
+    left = [t for t in tasks if not t.stopped]
+    return len(live) == desired and all(t.running for t in live) and all(t in primary for t in left)
+
+
 def _reason(state: str, id_: str, detail: str) -> str:
     return {
         "COMPLETED": f"ECS deployment {id_} completed.",
@@ -317,14 +334,15 @@ def deployments(observed: Observed, previous: list[dict] | None) -> list[dict]:
         tasks = [t for t in observed.tasks if t.template_hash == hash_]
         is_primary = rs is primary
         replicas = rs.get("spec", {}).get("replicas", 0)
-        # An older deployment stays (ACTIVE) until it has drained: no task left, stopping ones included.
-        if not is_primary and not replicas and not tasks:
+        # An older deployment stays (ACTIVE) until it has drained: no task left but STOPPED ones.
+        if not is_primary and not replicas and all(t.stopped for t in tasks):
             continue
         id_ = _template_annotations(rs).get(DEPLOYMENT_ID_ANNOTATION) or f"ecs-svc/{hash_}"
         if id_ == failed.get("id"):
             rs_state, reason = "FAILED", failed.get("reason", "")
         elif is_primary:
-            rs_state = sticky(id_, state)
+            done = state == "IN_PROGRESS" and _settled_by_tasks(workload, tasks, observed.tasks, desired)
+            rs_state = sticky(id_, "COMPLETED" if done else state)
             reason = _reason(rs_state, id_, detail)
         else:
             rs_state = prior.get(id_, {}).get("rolloutState") or "COMPLETED"

@@ -114,7 +114,43 @@ def test_progress_deadline_is_not_a_failure():
     """As in ECS, only the circuit breaker fails a deployment: a stuck one stays IN_PROGRESS."""
     dep = workload(available=0, updated=2, conditions=[{"type": "Progressing", "status": "False",
                                                         "reason": "ProgressDeadlineExceeded", "message": "timed out"}])
-    status = compute(observed(workload=dep), None, None, "now").status
+    stuck = [task("cats-a", running=False), task("cats-b", running=False)]
+    status = compute(observed(workload=dep, tasks=stuck), None, None, "now").status
+    assert status["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+
+
+def test_running_tasks_complete_the_deployment_before_the_deployment_status_counts_them():
+    """ECS's test (every PRIMARY task running, no other left) on the pods: the Deployment controller's
+    counts follow a sync or two later."""
+    lagging = workload(available=0, updated=0, total=0)
+    status = compute(observed(workload=lagging), None, None, "now").status
+    assert status["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "True"
+
+
+def test_an_old_deployment_whose_tasks_have_all_stopped_is_gone_before_their_pods_are():
+    """A stopped task's pod (every container exited, phase Failed after SIGTERM) lingers a moment while
+    the kubelet removes it: the task is STOPPED already, and its deployment drained."""
+    dep = workload(revision="2", k8s_revision="2")
+    sets = [replica_set("h1", "1", "1", 0), replica_set("h2", "2", "2", 2)]
+    old = Task(name="old", revision="1", template_hash="h1", running=False, terminating=True, restarts=0, stopped=True)
+    tasks = [task("n1", "h2", "2"), task("n2", "h2", "2"), old]
+    status = compute(observed(workload=dep, replica_sets=sets, tasks=tasks), None, None, "now").status
+    assert [(d["taskDefinition"], d["rolloutState"]) for d in status["deployments"]] == [("cats:2", "COMPLETED")]
+    stopping = Task(name="old", revision="1", template_hash="h1", running=False, terminating=True, restarts=0)
+    status = compute(observed(workload=dep, replica_sets=sets, tasks=[*tasks[:2], stopping]), None, None, "now").status
+    assert [d["taskDefinition"] for d in status["deployments"]] == ["cats:2", "cats:1"]
+
+
+@pytest.mark.parametrize("case", ["unsynced", "min-ready", "one-pending", "old-task-left", "one-short"])
+def test_tasks_do_not_complete_a_deployment_the_controller_has_not_seen_or_that_is_not_done(case):
+    lagging = workload(available=0, updated=0, total=0, generation=2 if case == "unsynced" else 1)
+    if case == "min-ready":  # blue/green's hold: only the controller's availability count applies
+        lagging["spec"]["minReadySeconds"] = 30
+    tasks = {"one-pending": [task("cats-a"), task("cats-b", running=False)],
+             "old-task-left": [task("cats-a"), task("cats-b"), task("old", hash_="h0")],
+             "one-short": [task("cats-a")]}.get(case, [task("cats-a"), task("cats-b")])
+    status = compute(observed(workload=lagging, tasks=tasks), None, None, "now").status
     assert status["deployments"][0]["rolloutState"] == "IN_PROGRESS"
 
 
@@ -245,3 +281,9 @@ def test_one_deployment_per_capacity_provider_is_one_ecs_deployment():
     assert primary["rolloutState"] == "IN_PROGRESS"  # the FARGATE share is not available yet
     assert (status["desiredCount"], status["runningCount"], status["pendingCount"]) == (5, 4, 1)
     assert status["capacityProviderStrategy"] == capacity["capacityProviderStrategy"]
+
+
+@pytest.mark.parametrize(("phase", "stopped"), [("Running", False), ("Failed", True), ("Succeeded", True)])
+def test_a_pod_whose_containers_have_all_exited_is_a_stopped_task(phase, stopped):
+    pod = {"metadata": {"name": "p", "deletionTimestamp": "t"}, "status": {"phase": phase}}
+    assert task_of(pod).stopped is stopped and task_of(pod).terminating
