@@ -102,6 +102,9 @@ class Server(kopf.WebhookServer):
         self._client, self._now = client, now
         self.current: certs.Issued | None = None
         self.pending: certs.Issued | None = None
+        # The one `current` replaced: trusted until the next renewal, as Kopf's server may present it
+        # for up to FILE_CHECK_SECONDS after the swap, and a check may come within that.
+        self.previous: certs.Issued | None = None
 
     def _issue(self) -> certs.Issued:
         return certs.issue(certs.service_dns_names(SERVICE, NAMESPACE), now=self._now(), valid_for=VALID_FOR)
@@ -110,11 +113,12 @@ class Server(kopf.WebhookServer):
         self.directory.mkdir(parents=True, exist_ok=True)
         _write(self.directory / "tls.key", issued.key)
         _write(self.directory / "tls.crt", issued.cert)
-        self.current, self.pending = issued, None
+        self.previous, self.current, self.pending = self.current, issued, None
 
     def bundle(self) -> bytes:
-        """What the API server must trust: the served CA, and the next one once it is issued."""
-        return b"".join(i.ca for i in (self.pending, self.current) if i is not None)
+        """What the API server must trust: the served CA, the next one once it is issued, and the one
+        served before."""
+        return b"".join(i.ca for i in (self.pending, self.current, self.previous) if i is not None)
 
     def start(self) -> None:
         """At start-up nothing is being served yet: the files are written at once."""

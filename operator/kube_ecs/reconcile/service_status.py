@@ -254,9 +254,9 @@ def _rollout(workload: dict, desired: int) -> tuple[str, str]:
 
 def _settled_by_tasks(workload: dict, primary: list[Task], tasks: list[Task], desired: int) -> bool:
     """ECS's own test of a completed deployment: every task of the PRIMARY running and no other task
-    left but STOPPED ones. Its pods say so a sync or two before the Deployment's status does (the ReplicaSet and then
-    the Deployment controller count them). Only once that controller has seen the current spec, and
-    not with minReadySeconds (blue/green's hold), which only its availability count applies."""
+    left but STOPPED ones. The pods say so a sync or two before the Deployment's status does (the
+    ReplicaSet and then the Deployment controller count them). Only once that controller has seen the
+    current spec, and not with minReadySeconds (blue/green's hold), which only its count applies."""
     spec, meta, status = workload.get("spec", {}), workload.get("metadata", {}), workload.get("status", {})
     if spec.get("minReadySeconds") or status.get("observedGeneration", 0) < meta.get("generation", 0):
         return False
