@@ -94,13 +94,8 @@ def test_renewal_trusts_old_and_new_ca_until_the_new_certificate_is_served(tmp_p
     assert server.bundle() == issued(server.pending).ca + first.ca
 
 
-def test_keep_trusted_publishes_then_swaps_in_the_pending_certificate(tmp_path, monkeypatch):
-    client: Any = ConfigClient(CONFIG)
-    server = webhook.Server(directory=tmp_path, client=lambda: client)
-    server.start()
-    first = issued(server.current)
-    server.renew()
-    pending = issued(server.pending)
+def keep_trusted_until_it_sleeps(server: webhook.Server, monkeypatch) -> list[float]:
+    """Run keep_trusted up to its first sleep; return the sleeps asked for."""
     sleeps = []
 
     async def sleep(seconds):
@@ -110,6 +105,17 @@ def test_keep_trusted_publishes_then_swaps_in_the_pending_certificate(tmp_path, 
     monkeypatch.setattr(webhook.asyncio, "sleep", sleep)
     with contextlib.suppress(asyncio.CancelledError):
         asyncio.run(server.keep_trusted())
+    return sleeps
+
+
+def test_keep_trusted_publishes_then_swaps_in_the_pending_certificate(tmp_path, monkeypatch):
+    client: Any = ConfigClient(CONFIG)
+    server = webhook.Server(directory=tmp_path, client=lambda: client)
+    server.start()
+    first = issued(server.current)
+    server.renew()
+    pending = issued(server.pending)
+    sleeps = keep_trusted_until_it_sleeps(server, monkeypatch)
     assert client.bundles() == {(pending.ca + first.ca).decode()}
     assert server.current is pending and server.pending is None
     assert (tmp_path / "tls.crt").read_bytes() == pending.cert
@@ -139,15 +145,7 @@ def test_keep_trusted_renews_when_due_and_publishes_the_new_bundle_at_once(tmp_p
         monkeypatch.setattr(webhook, "RENEW_AFTER", webhook.datetime.timedelta(days=20))
 
     monkeypatch.setattr(server, "renew", renew_once)
-    sleeps = []
-
-    async def sleep(seconds):
-        sleeps.append(seconds)
-        raise asyncio.CancelledError
-
-    monkeypatch.setattr(webhook.asyncio, "sleep", sleep)
-    with contextlib.suppress(asyncio.CancelledError):
-        asyncio.run(server.keep_trusted())
+    sleeps = keep_trusted_until_it_sleeps(server, monkeypatch)
     # Published, renewed (due), both CAs published without a sleep between, the new one served.
     second = issued(server.current)
     assert second is not first and server.pending is None
