@@ -9,11 +9,12 @@ from typing import Any
 
 import kopf
 import kubernetes
+from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import lease
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.events import Event
-from kube_ecs.reconcile.kube import Kube, NotFound, Ref
+from kube_ecs.reconcile.kube import Kube, NotFound, Ref, api_error_message
 from kube_ecs.reconcile.outcome import status_patch
 from kube_ecs.resources import meta
 
@@ -65,3 +66,13 @@ def write_status(ref: Ref, previous: dict | None, status: dict) -> bool:
     except NotFound:
         return False
     return True
+
+
+def failure(kind: str, body: dict, error: Exception) -> str:
+    """What a failed pass says, logged with its traceback (call it in the `except` block): an API error
+    is retried, anything else is a bug of ours."""
+    meta_ = body["metadata"]
+    message = f"Retrying after an API error: {api_error_message(error)}" if isinstance(error, ApiException) \
+        else f"Reconcile failed: {error!r}"
+    log.exception("%s %s/%s: %s", kind, meta_.get("namespace"), meta_["name"], message)
+    return message

@@ -6,6 +6,7 @@ from __future__ import annotations
 import kopf
 
 from kube_ecs import API_VERSION
+from kube_ecs.handlers import common
 from kube_ecs.handlers.common import MANAGED
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile import task_lifecycle
@@ -97,6 +98,15 @@ def active_tasks_by_namespace(namespace: str | None, name: str, body: kopf.Body,
     """Tasks holding their Cluster (not all STOPPED, not being deleted): DeleteCluster waits for them."""
     deleting = body["metadata"].get("deletionTimestamp")
     return {namespace: name} if not deleting and is_active(body.get("status")) else {}
+
+
+@kopf.index(API_VERSION, "tasks")
+def unlaunched_tasks_by_family(namespace: str | None, name: str, body: kopf.Body, **_) -> dict:
+    """Tasks not launched yet, by the family they run: a new revision may be the one they wait for."""
+    if (body.get("status") or {}).get("tasks") or body["metadata"].get("deletionTimestamp"):
+        return {}
+    family = common.family_of(dict(body))
+    return {family: (namespace, name)} if family else {}
 
 
 @kopf.index(API_VERSION, "tasks", labels={SCHEDULED_TASK_LABEL: kopf.PRESENT})

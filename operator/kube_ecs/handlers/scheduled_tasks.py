@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import logging
 from datetime import UTC, datetime
 from typing import Literal
 
 import kopf
-from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common, wakers
 from kube_ecs.reconcile.events import Event
-from kube_ecs.reconcile.kube import Ref, api_error_message
+from kube_ecs.reconcile.kube import Ref
 from kube_ecs.reconcile.scheduled_tasks import SCHEDULED_TASK_LABEL, reconcile_scheduled_task
 from kube_ecs.resources import names
-
-log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 KIND = "scheduledtask"
@@ -40,9 +36,7 @@ def _reconcile_once(body: dict, state: dict, runs: list[dict]) -> float | Litera
         outcome, wait = reconcile_scheduled_task(common.client(), body, runs=runs, now=datetime.now(UTC))
         common.write_status(scheduled_task_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
-        message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
-            else f"Reconcile failed: {e!r}"
-        log.exception("ScheduledTask %s/%s: %s", meta_["namespace"], meta_["name"], message)
+        message = common.failure("ScheduledTask", body, e)
         if message != state.get("error"):  # said once, not at every retry
             state["error"] = message
             common.post(body, [Event(message, "ReconcileError", True)])

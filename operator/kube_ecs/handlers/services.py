@@ -27,7 +27,6 @@ from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.circuit_breaker import FORCE_ANNOTATION
 from kube_ecs.reconcile.conditions import now_iso
 from kube_ecs.reconcile.events import Event
-from kube_ecs.reconcile.kube import api_error_message
 from kube_ecs.reconcile.service_status import Task, failed
 from kube_ecs.reconcile.services import reconcile_service, service_ref
 from kube_ecs.resources import meta
@@ -64,10 +63,11 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
             pruned=state.pruned, cluster_specs=cluster_specs, providers=providers, levels=levels,
             autoscaled=autoscaled)
         common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
+    except rev.Registering:
+        state.wake_in = RETRY_SECONDS  # or sooner: the new revision's event pokes the daemon
+        return True
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
-        message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
-            else f"Reconcile failed: {e!r}"
-        log.exception("Service %s/%s: %s", meta_["namespace"], meta_["name"], message)
+        message = common.failure("Service", body, e)
         status = failed(previous, generation=meta_.get("generation", 0), reason="ReconcileError", message=message,
                         now=now_iso())
         try:

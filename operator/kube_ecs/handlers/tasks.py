@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import logging
 
 import kopf
-from kubernetes.client.exceptions import ApiException
 
 from kube_ecs import API_VERSION, metrics
 from kube_ecs.handlers import common, wakers
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import now_iso
 from kube_ecs.reconcile.events import Event
-from kube_ecs.reconcile.kube import api_error_message
 from kube_ecs.reconcile.tasks import reconcile_task, task_ref
 from kube_ecs.resources import names
 from kube_ecs.resources.task import TASK_LABEL
-
-log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 60.0
 RETRY_SECONDS = 5.0
@@ -49,10 +44,10 @@ def _reconcile_once(body: dict, state: _State, *, pods: dict[str, dict], cluster
                                  revisions_of=lambda family: revisions, now=now_iso(), cluster_specs=cluster_specs,
                                  providers=providers, levels=levels)
         common.write_status(task_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
+    except rev.Registering:
+        return True  # not launched: tried again soon, or when the new revision's event pokes the daemon
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
-        message = f"Retrying after an API error: {api_error_message(e)}" if isinstance(e, ApiException) \
-            else f"Reconcile failed: {e!r}"
-        log.exception("Task %s/%s: %s", meta_["namespace"], meta_["name"], message)
+        message = common.failure("Task", body, e)
         if message != state.error:  # said once, not at every retry
             state.error = message
             common.post(body, [Event(message, "ReconcileError", True)])
@@ -101,3 +96,11 @@ async def task_changed(namespace: str | None, name: str, **_) -> None:
 async def task_pod_changed(namespace: str | None, labels: kopf.Labels, **_) -> None:
     assert namespace is not None  # Pods are namespaced
     wakers.poke(wakers.object_key(KIND, namespace, labels[TASK_LABEL]))
+
+
+# Kopf's callback protocols cannot declare index kwargs: hence the ignore below (handlers/__init__.py).
+@kopf.on.event(API_VERSION, "taskdefinitionrevisions", id="poke-tasks-of-family")  # type: ignore[arg-type]
+async def revision_registered(spec: kopf.Spec, unlaunched_tasks_by_family: kopf.Index, **_) -> None:
+    """A Task applied with its TaskDefinition launches as soon as the revision is registered."""
+    for namespace, name in unlaunched_tasks_by_family.get(spec.get("family", ""), []):
+        wakers.poke(wakers.object_key(KIND, namespace, name))

@@ -97,6 +97,11 @@ class Unresolved(LookupError):
     """The reference names no usable revision; the message is ECS's wording."""
 
 
+class Registering(Exception):
+    """The reference names no usable revision yet, but its TaskDefinition is registering one: the pass
+    waits (writes nothing) and runs again when the revision appears."""
+
+
 def resolve(ref: TaskDefinitionRef, revisions: list[Revision], running: int | None = None) -> Revision:
     """The revision a Service with reference `ref` should run.
 

@@ -24,6 +24,7 @@ from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.reconcile.pod_security import service_refusals
 from kube_ecs.reconcile.service_status import Observed, Task, compute
+from kube_ecs.reconcile.taskdefinitions import raise_if_registering
 from kube_ecs.resources import build_service_manifests, images, meta, names, pod_security
 from kube_ecs.resources.capacity import Target
 
@@ -240,6 +241,7 @@ def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str,
         ref = rev.parse_reference(spec["taskDefinition"])
         chosen = rev.resolve(ref, revisions_of(ref.family), running=_running_revision(progress.workload))
     except (rev.BadReference, rev.Unresolved) as e:
+        raise_if_registering(client, spec["taskDefinition"], revisions_of)
         raise ServiceError("TaskDefinitionNotFound", f"ClientException: {e}") from e
     problems = [str(p) for p in validate_service_task(spec, chosen.task_definition)] + \
         service_capacity.task_problems(placement, chosen.task_definition)

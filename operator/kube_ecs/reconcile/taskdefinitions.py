@@ -3,12 +3,14 @@ changed, and report the family's state. A spec ECS would refuse registers nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kube_ecs import API_VERSION
 from kube_ecs.ecs.validate import check_task_definition
 from kube_ecs.reconcile import revisions as rev
 from kube_ecs.reconcile.conditions import Condition, condition_events, merge
 from kube_ecs.reconcile.events import Event
-from kube_ecs.reconcile.kube import Client
+from kube_ecs.reconcile.kube import Client, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.resources import meta, names
 
@@ -96,3 +98,21 @@ def reconcile_task_definition(client: Client, body: dict, *, now: str) -> Outcom
         events.append(Event(ready["message"], "InvalidTaskDefinition", True))
     events += condition_events(previous.get("conditions"), status["conditions"], said=[e.message for e in events])
     return Outcome(status, events)
+
+
+def raise_if_registering(client: Client, reference: str, revisions_of: Callable[[str], list[rev.Revision]]) -> None:
+    """rev.Registering when `reference` resolves to nothing only because its family's TaskDefinition has
+    not registered its spec yet, or has registered a revision the caller has not seen yet (the two
+    watches deliver in either order). A Service or Task applied in the same file as its TaskDefinition
+    then waits for the revision instead of reporting TaskDefinitionNotFound for a moment."""
+    try:
+        ref = rev.parse_reference(reference)
+    except rev.BadReference:
+        return
+    body = client.get(Ref(API_VERSION, "TaskDefinition", ref.family))
+    if body is None or body["metadata"].get("deletionTimestamp"):
+        return
+    status = body.get("status") or {}
+    seen = max((r.number for r in revisions_of(ref.family)), default=0)
+    if status.get("observedGeneration") != body["metadata"].get("generation") or (status.get("revision") or 0) > seen:
+        raise rev.Registering(f"TaskDefinition {ref.family} is registering a revision")

@@ -26,6 +26,7 @@ from kube_ecs.reconcile.kube import Client, Conflict, Ref
 from kube_ecs.reconcile.outcome import Outcome, owner_of
 from kube_ecs.reconcile.pod_security import service_refusals
 from kube_ecs.reconcile.services import ServiceError, check_cluster
+from kube_ecs.reconcile.taskdefinitions import raise_if_registering
 from kube_ecs.resources import build_task_manifests, images, pod_security
 from kube_ecs.resources import task as task_pods
 from kube_ecs.resources.capacity import CAPACITY_PROVIDER_LABEL
@@ -69,7 +70,11 @@ def _launch(client: Client, body: dict, *, clusters: dict[str, str], revisions_o
     name, namespace = meta_["name"], meta_["namespace"]
     spec, _ = normalized_spec(body)
     cluster = check_cluster(namespace, clusters, spec.get("cluster"))
-    revision = resolve_revision(spec, revisions_of)
+    try:
+        revision = resolve_revision(spec, revisions_of)
+    except ServiceError:
+        raise_if_registering(client, spec["taskDefinition"], revisions_of)
+        raise
     count = spec.get("count", 1)
     placement, _, problems = service_capacity.placement({**spec, "desiredCount": count}, cluster_specs.get(cluster),
                                                         providers, name)

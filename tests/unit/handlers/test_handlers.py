@@ -163,3 +163,14 @@ def test_task_daemons_have_their_own_keys_and_are_not_counted_as_service_daemons
             wakers.unregister(wakers.object_key("task", "demo", "job"), task)
 
     asyncio.run(check())
+
+
+def test_tasks_wait_for_a_revision_of_their_family_only_until_they_launch():
+    from kube_ecs.handlers import indexes
+
+    unlaunched: Any = indexes.unlaunched_tasks_by_family
+    body = {"metadata": {"name": "run"}, "spec": {"taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/Job:3"}}
+    assert unlaunched(namespace="demo", name="run", body=body) == {"job": ("demo", "run")}
+    assert unlaunched(namespace="demo", name="run", body={**body, "status": {"tasks": [{"taskArn": "a"}]}}) == {}
+    deleting = {**body, "metadata": {"name": "run", "deletionTimestamp": "t"}}
+    assert unlaunched(namespace="demo", name="run", body=deleting) == {}

@@ -86,6 +86,32 @@ def test_cluster_named_with_double_hyphens_is_its_namespace():
     assert kinds(client) == ["Deployment", "Ingress", "Service"], outcome.status["conditions"]
 
 
+def task_definition(generation, status=None):
+    """The family's TaskDefinition object, as the Service's pass reads it when a reference resolves to nothing."""
+    return {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+            "metadata": {"name": "cats", "generation": generation}, **({"status": status} if status else {})}
+
+
+@pytest.mark.parametrize(("reference", "definition", "seen"), [
+    ("cats", task_definition(1), []),  # applied in the same file: not registered yet
+    ("cats", task_definition(1, {"observedGeneration": 1, "revision": 1}), []),  # registered, its event not seen yet
+    ("cats:2", task_definition(2, {"observedGeneration": 1, "revision": 1}), REVISIONS),  # its edit not registered yet
+])
+def test_a_revision_being_registered_is_waited_for_not_reported_missing(reference, definition, seen):
+    client = FakeClient(definition)
+    with pytest.raises(rev.Registering):
+        run(client, service(taskDefinition=reference), revisions=seen)
+    assert kinds(client) == ["TaskDefinition"] and client.writes == []
+
+
+@pytest.mark.parametrize("definition", [None, task_definition(1, {"observedGeneration": 1, "revision": 1})])
+def test_a_revision_no_registration_will_make_is_not_found(definition):
+    client = FakeClient(*[definition] if definition else [])
+    outcome = run(client, service(taskDefinition="cats:2"))
+    ready = {c["type"]: c for c in outcome.status["conditions"]}["Ready"]
+    assert ready["reason"] == "TaskDefinitionNotFound" and "revision 2 does not exist" in ready["message"]
+
+
 def test_unknown_revision_leaves_running_children_alone():
     client = FakeClient()
     run(client, service())

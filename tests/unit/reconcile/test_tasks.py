@@ -119,6 +119,14 @@ def test_run_task_refusals_launch_nothing(spec, clusters, reason, words):
     assert not is_active(outcome.status)  # a refused Task does not hold its Cluster
 
 
+def test_a_task_applied_with_its_task_definition_waits_for_the_revision():
+    client = FakeClient({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+                         "metadata": {"name": "new", "generation": 1}})
+    with pytest.raises(rev.Registering):
+        run(client, task(taskDefinition="new"))
+    assert pods(client) == [] and client.writes == []
+
+
 @pytest.mark.parametrize("refused", [False, True])
 def test_a_task_stopped_before_it_launched_never_makes_a_pod(refused):
     client = FakeClient()
