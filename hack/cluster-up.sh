@@ -150,9 +150,10 @@ existing() {
 # The add-ons' Go programs build in the background while Docker, Kubernetes and the node image are
 # set up in the foreground: both are CPU-bound on two cores, but each one's module downloads, links,
 # apt and debootstrap runs leave the cores idle for the other. Cached programs make this a no-op.
-"$HACK_DIR/build-go.sh" traefik metrics-server registry registry-gate &
+# Its own process group (setsid), so a failure or Ctrl-C here stops its go builds too, not only the script.
+setsid "$HACK_DIR/build-go.sh" traefik metrics-server registry registry-gate &
 ADDON_BUILD=$!
-trap 'kill "$ADDON_BUILD" 2>/dev/null || true' EXIT
+trap 'kill -- -"$ADDON_BUILD" 2>/dev/null || true' EXIT
 step "Docker engine" "$HACK_DIR/docker.sh"
 step "tools: kind $KIND_VERSION, kubectl $KUBERNETES_VERSION" tools
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
@@ -161,8 +162,9 @@ else
   step "kind cluster $CLUSTER" create
   step "cluster Ready" wait_ready
 fi
-log "waiting for the add-ons' Go programs (Traefik, metrics-server, registry) built in the background"
+log "waiting for the add-ons' Go programs (Traefik, metrics-server, registry, registry-gate) built in the background"
 wait "$ADDON_BUILD" || die "building the add-ons' Go programs failed (its output is above)"
+trap - EXIT
 step "registry (distribution $REGISTRY_VERSION) on localhost:5001 and :5002" "$HACK_DIR/registry.sh"
 step "add-ons: ingress (Traefik $TRAEFIK_VERSION), metrics-server $METRICS_SERVER_VERSION, sample image" addons
 log "cluster $CLUSTER ready (context $CONTEXT, $WORKERS workers); Ingress at http://127.0.0.1:8080, registry at localhost:5001"
