@@ -97,7 +97,8 @@ CALL_SITES: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ("reconcile/taskdefinitions.py", "list_revisions", "list"): [(API_VERSION, REVISION_KIND)],
     ("reconcile/taskdefinitions.py", "reconcile_task_definition", "create"): [(API_VERSION, REVISION_KIND)],
     # A Service or Task whose revision is missing reads its family to tell "registering" from "not found".
-    ("reconcile/taskdefinitions.py", "raise_if_registering", "get"): [(API_VERSION, "TaskDefinition")],
+    ("reconcile/taskdefinitions.py", "raise_if_registering", "get"): [(API_VERSION, "TaskDefinition"),
+                                                                      (API_VERSION, REVISION_KIND)],
     ("webhook.py", "publish_ca", "get"): [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")],
     ("webhook.py", "publish_ca", "patch"): [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")],
 }

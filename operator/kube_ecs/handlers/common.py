@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 MANAGED = {"app.kubernetes.io/managed-by": meta.MANAGED_BY}
 # Kubernetes refuses Event messages over 1 KiB.
 EVENT_MESSAGE_MAX = 1024
+REGISTRATION_PATIENCE_SECONDS = 30.0
 
 
 @functools.cache
@@ -76,3 +78,19 @@ def failure(kind: str, body: dict, error: Exception) -> str:
         else f"Reconcile failed: {error!r}"
     log.exception("%s %s/%s: %s", kind, meta_.get("namespace"), meta_["name"], message)
     return message
+
+
+class RegistrationWait:
+    """How long a daemon's passes have waited, without a word, for a revision its TaskDefinition is
+    registering (revisions.Registering). Past REGISTRATION_PATIENCE_SECONDS a pass says
+    TaskDefinitionNotFound: a TaskDefinition whose registration keeps failing is reported, not waited on
+    forever. Any pass that does not wait starts the count again."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def patient(self) -> bool:
+        return self.since is None or time.monotonic() - self.since < REGISTRATION_PATIENCE_SECONDS
+
+    def waited(self, waiting: bool) -> None:
+        self.since = (self.since or time.monotonic()) if waiting else None

@@ -50,12 +50,9 @@ def services_by_namespace(namespace: str | None, name: str, body: kopf.Body, **_
 
 
 @kopf.index(API_VERSION, "services")
-def services_by_family(namespace: str | None, name: str, spec: kopf.Spec, **_) -> dict:
-    try:
-        family = rev.parse_reference(str(spec.get("taskDefinition", ""))).family
-    except rev.BadReference:
-        return {}
-    return {family: (namespace, name)}
+def services_by_family(namespace: str | None, name: str, body: kopf.Body, **_) -> dict:
+    family = common.family_of(dict(body))
+    return {family: (namespace, name)} if family else {}
 
 
 @kopf.index(API_VERSION, "taskdefinitionrevisions")

@@ -45,6 +45,7 @@ class _State:
         self.status: dict | None = None
         self.pruned: object = None
         self.wake_in: float | None = None
+        self.registration = common.RegistrationWait()
 
 
 @metrics.reconciled("Service")
@@ -61,9 +62,11 @@ def _reconcile_once(body: dict, state: _State, *, clusters: dict[str, str], revi
             common.client(), body, clusters=clusters, revisions_of=lambda family: revisions,
             replica_sets=replica_sets, tasks=tasks, known_tasks=state.known_tasks, now=now_iso(),
             pruned=state.pruned, cluster_specs=cluster_specs, providers=providers, levels=levels,
-            autoscaled=autoscaled)
+            autoscaled=autoscaled, wait_for_registration=state.registration.patient())
+        state.registration.waited(False)
         common.write_status(service_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
     except rev.Registering:
+        state.registration.waited(True)
         state.wake_in = RETRY_SECONDS  # or sooner: the new revision's event pokes the daemon
         return True
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator

@@ -1,5 +1,6 @@
-"""Tasks (RunTask requests): one Kopf daemon per Task, poked by its own spec changes (StopTask) and by
-its Pods' events, as a Service's daemon is (docs/design.md). Stopped Tasks keep their daemon: it has
+"""Tasks (RunTask requests): one Kopf daemon per Task, poked by its own spec changes (StopTask), by
+its Pods' events and, until it launches, by its family's new revisions, as a Service's daemon is
+(docs/design.md). Stopped Tasks keep their daemon: it has
 nothing to write, and deletes the Task once its ttlSecondsAfterStopped has passed."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class _State:
     def __init__(self) -> None:
         self.status: dict | None = None
         self.error: str | None = None
+        self.registration = common.RegistrationWait()
 
 
 @metrics.reconciled("Task")
@@ -42,9 +44,12 @@ def _reconcile_once(body: dict, state: _State, *, pods: dict[str, dict], cluster
     try:
         outcome = reconcile_task(common.client(), body, pods=pods, clusters=clusters,
                                  revisions_of=lambda family: revisions, now=now_iso(), cluster_specs=cluster_specs,
-                                 providers=providers, levels=levels)
+                                 providers=providers, levels=levels,
+                                 wait_for_registration=state.registration.patient())
+        state.registration.waited(False)
         common.write_status(task_ref(meta_["namespace"], meta_["name"]), previous, outcome.status)
     except rev.Registering:
+        state.registration.waited(True)
         return True  # not launched: tried again soon, or when the new revision's event pokes the daemon
     except Exception as e:  # noqa: BLE001 - one bad object must never stop the operator
         message = common.failure("Task", body, e)

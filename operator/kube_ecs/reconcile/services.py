@@ -137,6 +137,7 @@ def reconcile_service(
     providers: dict[str, dict] | None = None,
     levels: dict[str, str] | None = None,
     autoscaled: Collection[str] = (),
+    wait_for_registration: bool = True,
 ) -> Outcome:
     """One pass: resolve → build → apply the children → prune → status. Listing every child kind is
     the costly part, so pruning runs only when what decides the set of children (the generation, the
@@ -145,7 +146,8 @@ def reconcile_service(
     and `providers` the CapacityProviders' normalized specs by name (docs/capacity.md); `levels` the
     Pod Security level each Cluster enforces (default: its spec's, docs/security.md). `autoscaled`
     names the Deployments a HorizontalPodAutoscaler scales: their replicas are left to it and the
-    status shows its count (reconcile/autoscaling.py)."""
+    status shows its count (reconcile/autoscaling.py). While `wait_for_registration`, a revision its
+    TaskDefinition is still registering raises revisions.Registering rather than TaskDefinitionNotFound."""
     meta_ = body["metadata"]
     name, namespace = meta_["name"], meta_["namespace"]
     spec_raw = body.get("spec") or {}
@@ -154,7 +156,8 @@ def reconcile_service(
     rollout = previous_status.get("rollout")
     try:
         target = _resolve(client, body, progress, clusters=clusters, revisions_of=revisions_of,
-                          cluster_specs=cluster_specs or {}, providers=providers or {}, levels=levels or {})
+                          cluster_specs=cluster_specs or {}, providers=providers or {}, levels=levels or {},
+                          wait_for_registration=wait_for_registration)
         daemon = target.spec.get("schedulingStrategy") == "DAEMON"
         strategy = blue_green.Strategy.of(target.spec)
         scaled = autoscaling.scaled_count([progress.workload, *progress.siblings], autoscaled)
@@ -221,7 +224,7 @@ def reconcile_service(
 
 def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str, str],
              revisions_of: Callable[[str], list[rev.Revision]], cluster_specs: dict[str, dict],
-             providers: dict[str, dict], levels: dict[str, str]) -> _Target:
+             providers: dict[str, dict], levels: dict[str, str], wait_for_registration: bool) -> _Target:
     """The Cluster, the normalized spec, the revision to run and where; raises ServiceError with ECS's
     wording. The running workloads are read on the way: a pinned INACTIVE revision stays usable while
     it runs."""
@@ -241,7 +244,8 @@ def _resolve(client: Client, body: dict, progress: _Pass, *, clusters: dict[str,
         ref = rev.parse_reference(spec["taskDefinition"])
         chosen = rev.resolve(ref, revisions_of(ref.family), running=_running_revision(progress.workload))
     except (rev.BadReference, rev.Unresolved) as e:
-        raise_if_registering(client, spec["taskDefinition"], revisions_of)
+        if wait_for_registration:
+            raise_if_registering(client, spec["taskDefinition"], revisions_of)
         raise ServiceError("TaskDefinitionNotFound", f"ClientException: {e}") from e
     problems = [str(p) for p in validate_service_task(spec, chosen.task_definition)] + \
         service_capacity.task_problems(placement, chosen.task_definition)

@@ -102,9 +102,11 @@ def reconcile_task_definition(client: Client, body: dict, *, now: str) -> Outcom
 
 def raise_if_registering(client: Client, reference: str, revisions_of: Callable[[str], list[rev.Revision]]) -> None:
     """rev.Registering when `reference` resolves to nothing only because its family's TaskDefinition has
-    not registered its spec yet, or has registered a revision the caller has not seen yet (the two
-    watches deliver in either order). A Service or Task applied in the same file as its TaskDefinition
-    then waits for the revision instead of reporting TaskDefinitionNotFound for a moment."""
+    not registered its spec yet, or has registered a revision the caller's index has not seen yet (the
+    two watches deliver in either order). A Service or Task applied in the same file as its
+    TaskDefinition then waits for the revision instead of reporting TaskDefinitionNotFound for a moment.
+    The callers bound the wait (handlers/common.RegistrationWait): a TaskDefinition that never settles
+    is reported, not waited on forever."""
     try:
         ref = rev.parse_reference(reference)
     except rev.BadReference:
@@ -113,6 +115,8 @@ def raise_if_registering(client: Client, reference: str, revisions_of: Callable[
     if body is None or body["metadata"].get("deletionTimestamp"):
         return
     status = body.get("status") or {}
-    seen = max((r.number for r in revisions_of(ref.family)), default=0)
-    if status.get("observedGeneration") != body["metadata"].get("generation") or (status.get("revision") or 0) > seen:
+    latest, seen = status.get("revision") or 0, max((r.number for r in revisions_of(ref.family)), default=0)
+    if status.get("observedGeneration") != body["metadata"].get("generation") or (
+            # A latest revision deleted by hand is not coming: only a revision that exists is waited for.
+            latest > seen and client.get(Ref(API_VERSION, REVISION_KIND, rev.revision_name(ref.family, latest)))):
         raise rev.Registering(f"TaskDefinition {ref.family} is registering a revision")

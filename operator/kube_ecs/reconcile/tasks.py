@@ -64,7 +64,7 @@ def resolve_revision(spec: dict, revisions_of: Callable[[str], list[rev.Revision
 
 def _launch(client: Client, body: dict, *, clusters: dict[str, str], revisions_of: Callable[[str], list[rev.Revision]],
             cluster_specs: dict[str, dict], providers: dict[str, dict], levels: dict[str, str],
-            now: str) -> tuple[dict, list[dict]]:
+            now: str, wait_for_registration: bool) -> tuple[dict, list[dict]]:
     """Resolve and create the tasks' Pods: (the launch's status fields, the tasks' first entries)."""
     meta_ = body["metadata"]
     name, namespace = meta_["name"], meta_["namespace"]
@@ -73,7 +73,8 @@ def _launch(client: Client, body: dict, *, clusters: dict[str, str], revisions_o
     try:
         revision = resolve_revision(spec, revisions_of)
     except ServiceError:
-        raise_if_registering(client, spec["taskDefinition"], revisions_of)
+        if wait_for_registration:
+            raise_if_registering(client, spec["taskDefinition"], revisions_of)
         raise
     count = spec.get("count", 1)
     placement, _, problems = service_capacity.placement({**spec, "desiredCount": count}, cluster_specs.get(cluster),
@@ -197,10 +198,12 @@ def reconcile_task(
     cluster_specs: dict[str, dict] | None = None,
     providers: dict[str, dict] | None = None,
     levels: dict[str, str] | None = None,
+    wait_for_registration: bool = True,
 ) -> Outcome:
     """One pass over Task `body`: launch (once), observe each task (`pods`: its slim Pods by name, from the
     index; one missing there is read from the API server before it counts as gone), stop what ECS would
-    stop, and delete the Task once its ttlSecondsAfterStopped has passed."""
+    stop, and delete the Task once its ttlSecondsAfterStopped has passed. While `wait_for_registration`,
+    a launch on a revision its TaskDefinition is still registering raises revisions.Registering."""
     meta_ = body["metadata"]
     namespace = meta_["namespace"]
     previous = body.get("status") or {}
@@ -218,7 +221,7 @@ def reconcile_task(
         try:
             launch, entries = _launch(client, body, clusters=clusters, revisions_of=revisions_of,
                                       cluster_specs=cluster_specs or {}, providers=providers or {},
-                                      levels=levels or {}, now=now)
+                                      levels=levels or {}, now=now, wait_for_registration=wait_for_registration)
             events.append(Event(f"Started {len(entries)} tasks: " + " ".join(f"(task {_pod_name(e)})" for e in entries)
                                 + ".", "TasksStarted"))
         except ServiceError as e:

@@ -4,6 +4,7 @@ from typing import Any
 
 import kopf
 import pytest
+from reconcile.fake import FakeClient  # type: ignore[import-not-found]  # tests/unit is on the path
 
 from kube_ecs import runner
 from kube_ecs.handlers import clusters, common, services, tasks, wakers
@@ -174,3 +175,39 @@ def test_tasks_wait_for_a_revision_of_their_family_only_until_they_launch():
     assert unlaunched(namespace="demo", name="run", body={**body, "status": {"tasks": [{"taskArn": "a"}]}}) == {}
     deleting = {**body, "metadata": {"name": "run", "deletionTimestamp": "t"}}
     assert unlaunched(namespace="demo", name="run", body=deleting) == {}
+
+
+def test_a_service_waits_silently_for_its_registering_revision_then_says_not_found(monkeypatch):
+    """Applied with its TaskDefinition, a Service waits for the revision without a status or an Event; a
+    TaskDefinition that never registers is reported once the patience has run out."""
+
+    client = FakeClient({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+                         "metadata": {"name": "cats", "generation": 1}})
+    written: list[dict] = []
+    clock = [1000.0]
+    monkeypatch.setattr(common, "client", lambda: client)
+
+    def write_status(ref, previous, status) -> bool:
+        written.append(status)
+        return True
+
+    monkeypatch.setattr(common, "write_status", write_status)
+    monkeypatch.setattr(common, "post", lambda body, events: None)
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
+    body = {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service",
+            "metadata": {"name": "cats", "namespace": "demo", "uid": "u", "generation": 1},
+            "spec": {"taskDefinition": "cats", "desiredCount": 1}}
+    state = services._State()
+
+    def one_pass() -> bool:
+        return services._reconcile_once(body, state, clusters={"demo": "demo"}, revisions=[], replica_sets=[],
+                                        tasks=[], cluster_specs={}, providers={}, levels={})
+
+    assert one_pass() and written == [] and state.wake_in == services.RETRY_SECONDS
+    clock[0] += common.REGISTRATION_PATIENCE_SECONDS - 1
+    assert one_pass() and written == []
+    clock[0] += 2
+    assert one_pass()
+    [status] = written
+    ready = {c["type"]: c for c in status["conditions"]}["Ready"]
+    assert ready["reason"] == "TaskDefinitionNotFound", ready

@@ -86,30 +86,47 @@ def test_cluster_named_with_double_hyphens_is_its_namespace():
     assert kinds(client) == ["Deployment", "Ingress", "Service"], outcome.status["conditions"]
 
 
-def task_definition(generation, status=None):
+def task_definition(generation, status=None, **metadata):
     """The family's TaskDefinition object, as the Service's pass reads it when a reference resolves to nothing."""
     return {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
-            "metadata": {"name": "cats", "generation": generation}, **({"status": status} if status else {})}
+            "metadata": {"name": "cats", "generation": generation, **metadata}, **({"status": status} if status else {})}
 
 
-@pytest.mark.parametrize(("reference", "definition", "seen"), [
-    ("cats", task_definition(1), []),  # applied in the same file: not registered yet
-    ("cats", task_definition(1, {"observedGeneration": 1, "revision": 1}), []),  # registered, its event not seen yet
-    ("cats:2", task_definition(2, {"observedGeneration": 1, "revision": 1}), REVISIONS),  # its edit not registered yet
+REVISION_1 = {"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinitionRevision", "metadata": {"name": "cats-1"}}
+REGISTERED = {"observedGeneration": 1, "revision": 1}
+
+
+@pytest.mark.parametrize(("reference", "objects", "seen"), [
+    ("cats", [task_definition(1)], []),  # applied in the same file: not registered yet
+    ("cats", [task_definition(1, REGISTERED), REVISION_1], []),  # registered, its event not seen yet
+    ("cats:2", [task_definition(2, REGISTERED)], REVISIONS),  # its edit not registered yet
 ])
-def test_a_revision_being_registered_is_waited_for_not_reported_missing(reference, definition, seen):
-    client = FakeClient(definition)
+def test_a_revision_being_registered_is_waited_for_not_reported_missing(reference, objects, seen):
+    client = FakeClient(*objects)
     with pytest.raises(rev.Registering):
         run(client, service(taskDefinition=reference), revisions=seen)
-    assert kinds(client) == ["TaskDefinition"] and client.writes == []
+    assert client.writes == [] and "Deployment" not in kinds(client)
 
 
-@pytest.mark.parametrize("definition", [None, task_definition(1, {"observedGeneration": 1, "revision": 1})])
-def test_a_revision_no_registration_will_make_is_not_found(definition):
-    client = FakeClient(*[definition] if definition else [])
-    outcome = run(client, service(taskDefinition="cats:2"))
+@pytest.mark.parametrize(("objects", "seen"), [
+    ([], REVISIONS),  # no such family
+    ([task_definition(1, REGISTERED)], REVISIONS),  # settled: revision 2 is not coming
+    ([task_definition(1, REGISTERED)], []),  # its latest revision deleted by hand
+    ([task_definition(1, deletionTimestamp="t"), REVISION_1], []),  # the family is being deleted
+])
+def test_a_revision_no_registration_will_make_is_not_found(objects, seen):
+    client = FakeClient(*objects)
+    outcome = run(client, service(taskDefinition="cats:2" if seen else "cats"), revisions=seen)
     ready = {c["type"]: c for c in outcome.status["conditions"]}["Ready"]
-    assert ready["reason"] == "TaskDefinitionNotFound" and "revision 2 does not exist" in ready["message"]
+    assert ready["reason"] == "TaskDefinitionNotFound", ready
+
+
+def test_past_its_patience_a_service_says_its_revision_is_not_found():
+    client = FakeClient(task_definition(1))
+    outcome = reconcile_service(client, service(), clusters={"demo": "demo"}, revisions_of=lambda family: [],
+                                replica_sets=[], tasks=[], known_tasks=None, now="t", wait_for_registration=False)
+    ready = {c["type"]: c for c in outcome.status["conditions"]}["Ready"]
+    assert ready["reason"] == "TaskDefinitionNotFound", ready
 
 
 def test_unknown_revision_leaves_running_children_alone():
