@@ -199,7 +199,10 @@ def observe(pod: Mapping[str, Any] | None, previous: dict, *, now: str, stop: St
     if entry["lastStatus"] in (DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED) and started:
         entry.setdefault("startedAt", min(started))
     entry["healthStatus"] = _health([by_name[k] for k in essential if k in by_name and k in probed])
-    stop_pod = decided is not None and not all_stopped and not metadata.get("deletionTimestamp") \
+    # Every container exited but the phase not terminal yet (the kubelet writes it a moment later): nothing
+    # is left to stop, and a deadline now would turn a Succeeded Pod into a Failed one (DeadlineExceeded).
+    exited_all = bool(containers) and all(c["lastStatus"] == STOPPED for c in containers)
+    stop_pod = decided is not None and not all_stopped and not exited_all and not metadata.get("deletionTimestamp") \
         and not spec.get("activeDeadlineSeconds") and phase not in _TERMINAL
     return Observed(entry, placement, stop_pod)
 

@@ -55,6 +55,8 @@ CASES = [
     ("all running", pod([cs("app", RUNNING, True)]), {}, "RUNNING", None, None, {}, False),
     ("finished with 0", pod([cs("app", exited(0))], phase="Succeeded"), {}, "STOPPED", "EssentialContainerExited",
      "Essential container in task exited", {"APP": 0}, False),
+    ("finished with 0, the phase not written yet: nothing to stop", pod([cs("app", exited(0))]), {}, "DEACTIVATING",
+     "EssentialContainerExited", "Essential container in task exited", {"APP": 0}, False),
     ("essential exited 3, sidecar stopped by the kubelet",
      pod([cs("app", exited(3, "Error"))], init=[cs("side", exited(143, "Error"))], phase="Failed"), {},
      "STOPPED", "EssentialContainerExited", "Essential container in task exited", {"APP": 3, "SIDE": 143}, False),
