@@ -56,6 +56,8 @@ def test_cats_sample_serves_through_the_ingress(app: App, record_property):
     assert primary["status"] == "PRIMARY" and primary["rolloutState"] == "COMPLETED"
     assert any(e["message"] == f"(service {app.name}) has reached a steady state." for e in status["events"])
     assert any("has started" in e["message"] for e in status["events"])
+    # Applied in one file with its TaskDefinition, it waited for the revision without saying "not found".
+    assert "TaskDefinitionNotFound" not in {e["reason"] for e in events_for(app.namespace, app.name)}
     body = wait_http_ok(app.host)
     assert "cat" in body.lower()
     cluster = wait_for("Cluster counts", lambda: get("clusters.ecs.kube-ecs.dev", app.name), timeout=60,

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from cluster import apply, condition, get, items, kubectl, wait_for
+from cluster import apply, condition, events_for, get, items, kubectl, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -112,6 +112,21 @@ def test_a_one_shot_task_exits_0(env: Env):
     assert pod["metadata"]["ownerReferences"][0]["kind"] == "Task"
     printed = kubectl("get", TASK, "once", "-n", env.namespace).stdout
     assert "STOPPED" in printed and "EssentialContainerExited" in printed
+
+
+def test_a_task_applied_with_its_task_definition_waits_for_the_revision(env: Env):
+    """One file, two watches delivered in either order: the Task launches on the revision being registered
+    and never reports TaskDefinitionNotFound on the way."""
+    family = env.family("together")
+    env.families.append(family)
+    apply({"apiVersion": API, "kind": "TaskDefinition", "metadata": {"name": family},
+           "spec": {"family": family, "containerDefinitions": [shell("main", "echo done")]}},
+          {"apiVersion": API, "kind": "Task", "metadata": {"name": "together", "namespace": env.namespace},
+           "spec": {"taskDefinition": family}})
+    [task] = env.wait_task("together", "Stopped")["tasks"]
+    assert task["taskDefinitionArn"].endswith(f"task-definition/{family}:1") and exit_codes(task) == {"main": 0}
+    reasons = {e["reason"] for e in events_for(env.namespace, "together")}
+    assert "TaskDefinitionNotFound" not in reasons and "ReconcileError" not in reasons, reasons
 
 
 def test_an_essential_container_exits_3_and_its_sidecar_is_stopped(env: Env):
