@@ -1,7 +1,7 @@
 """Tasks (RunTask requests): one Kopf daemon per Task, poked by its own spec changes (StopTask), by
 its Pods' events and, until it launches, by its family's new revisions, as a Service's daemon is
-(docs/design.md). Stopped Tasks keep their daemon: it has
-nothing to write, and deletes the Task once its ttlSecondsAfterStopped has passed."""
+(docs/design.md). Stopped Tasks keep their daemon: it has nothing to write, and deletes the Task once
+its ttlSecondsAfterStopped has passed."""
 
 from __future__ import annotations
 
