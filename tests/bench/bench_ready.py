@@ -4,13 +4,12 @@ the same pods, in the same run, on the same cluster (after `make deploy`). `make
 Each round: a TaskDefinition + Service (2 tasks) through the operator, timed from `kubectl apply` to
 the Service's Ready condition (fresh for its generation); then the very Deployment the operator made,
 copied under another name without kube-ecs's labels (so the operator ignores it) into a namespace of
-its own, timed from `kubectl apply` to all its replicas ready. Each side's pods are the first in their
-namespace, which both made the same way just before the round: a node's first pods of a namespace
-start up to 3 s slower than the next ones (measured: created → ready 1.0-4.6 s against 1.1-2.0 s), so a
-shared namespace charged that to whichever side went first. Both namespaces have their root CA
-ConfigMap and default ServiceAccount before either side is applied. The update: a new environment variable in the task
-definition (a new revision, the Service rolls) against the same change to the plain Deployment's
-template, until no old task is left. ECS counts a rollout complete once the old tasks have STOPPED,
+its own, timed from `kubectl apply` to all its replicas ready. Each side's pods are the first of their
+namespace, both made just before the round and settled (root CA ConfigMap, default ServiceAccount): a
+node's first pods of a namespace start up to 3 s slower than the next ones (created → ready 1.0-4.6 s
+against 1.1-2.0 s), which a shared namespace charged to whichever side went first. The update: a new
+environment variable in the task definition (a new revision, the Service rolls) against the same
+change to the plain Deployment's template, until no old task is left. ECS counts a rollout complete once the old tasks have STOPPED,
 where a Deployment's status is complete once its old pods are told to stop: the plain Deployment is
 also timed until its old pods have stopped too (`plain_roll_stopped`), the like-for-like figure,
 printed beside the bar's. Rounds alternate the two, so a slow moment of the cluster hits
